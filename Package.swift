@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric kernels are written with Swift SIMD types; without a target CPU the compiler
+// lowers them to SSE2 and loses FMA. Haswell (AVX2 + FMA) is the
+// baseline every current x86 server meets.
+let simdFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "Diffuse",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DiffusionPipeline", targets: ["DiffusionPipeline"]),
+        .library(name: "DiffusionCore", targets: ["DiffusionCore"]),
+        .executable(name: "diffuse", targets: ["diffuse"]),
+        .executable(name: "diffuse-bench", targets: ["diffuse-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries and C shims.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+
+        // Kernels: tensors, BLAS matmul, SIMD convolution, norms, attention, threading.
+        .target(name: "DiffusionCore", dependencies: ["CBLAS"], swiftSettings: simdFlags),
+        // File formats: safetensors, PNG, image resampling.
+        .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG"], swiftSettings: simdFlags),
+        // Models: CLIP, UNet, VAE, ControlNet, IP-Adapter.
+        .target(name: "DiffusionModels", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
+        // The 15 diffusers schedulers and the torch-compatible random source.
+        .target(name: "DiffusionSchedulers", swiftSettings: simdFlags),
+        // Control-image detectors (canny, ...).
+        .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore"], swiftSettings: simdFlags),
+        // Request, validation, models directory, assets, generation.
+        .target(
+            name: "DiffusionPipeline",
+            dependencies: ["DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors"],
+            swiftSettings: simdFlags),
+
+        .executableTarget(
+            name: "diffuse",
+            dependencies: ["DiffusionPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "diffuse-bench",
+            dependencies: [
+                "DiffusionCore", "DiffusionModels", "DiffusionPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/diffuse-bench", swiftSettings: simdFlags),
+
+        .testTarget(name: "DiffusionCoreTests", dependencies: ["DiffusionCore", "DiffusionFormats"]),
+        .testTarget(name: "DiffusionFormatsTests", dependencies: ["DiffusionFormats"]),
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels"]),
+        .testTarget(name: "DiffusionSchedulersTests", dependencies: ["DiffusionSchedulers"]),
+        .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors"]),
+        .testTarget(name: "DiffusionPipelineTests", dependencies: ["DiffusionPipeline"]),
+    ],
+    // Swift 5 mode: the kernels share raw buffers across worker threads by design.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// DiffusionDetectors: placeholder until its first source file lands.

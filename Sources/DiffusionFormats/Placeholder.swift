@@ -1,0 +1,1 @@
+// DiffusionFormats: placeholder until its first source file lands.

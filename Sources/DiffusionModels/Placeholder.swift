@@ -1,0 +1,1 @@
+// DiffusionModels: placeholder until its first source file lands.

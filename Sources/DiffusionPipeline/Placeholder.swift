@@ -1,0 +1,1 @@
+// DiffusionPipeline: placeholder until its first source file lands.

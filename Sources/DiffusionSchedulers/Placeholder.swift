@@ -1,0 +1,1 @@
+// DiffusionSchedulers: placeholder until its first source file lands.
