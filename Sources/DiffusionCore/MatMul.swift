@@ -1,0 +1,76 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS's `cblas_sgemm`. Row-major throughout.
+public enum BLAS {
+    /// C[m, n] = alpha * op(A) op(B) + beta * C, with op = transpose when asked.
+    /// Leading dimensions are row strides, so strided views (one head of a multi-head
+    /// projection) multiply without copies.
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension Tensor {
+    /// The product of the last two axes: `[..., m, k] x [k, n]` (or `[n, k]` with `transposeB`),
+    /// or batch by batch when `other` has the same leading axes.
+    public func matmul(_ other: Tensor, transposeB: Bool = false) -> Tensor {
+        precondition(rank >= 2 && other.rank >= 2, "matmul needs matrices, got \(shape) and \(other.shape)")
+        let m = shape[rank - 2], k = shape[rank - 1]
+        let bRows = other.shape[other.rank - 2], bCols = other.shape[other.rank - 1]
+        let n = transposeB ? bRows : bCols
+        precondition((transposeB ? bCols : bRows) == k, "matmul shapes \(shape) and \(other.shape) do not fit")
+        let batch = count / (m * k)
+        let otherBatch = other.count / (bRows * bCols)
+        precondition(otherBatch == 1 || otherBatch == batch, "matmul batch axes \(shape) and \(other.shape) differ")
+        var result = Tensor(uninitializedShape: Array(shape.dropLast()) + [n])
+        let out = result.storage.pointer, a = storage.pointer, b = other.storage.pointer
+        if otherBatch == 1 {
+            // One product: the batch axes fold into the rows.
+            BLAS.sgemm(transposeB: transposeB, m: batch * m, n: n, k: k, a: a, lda: k, b: b, ldb: bCols, c: out, ldc: n)
+        } else {
+            for i in 0..<batch {
+                BLAS.sgemm(transposeB: transposeB, m: m, n: n, k: k, a: a + i * m * k, lda: k,
+                           b: b + i * bRows * bCols, ldb: bCols, c: out + i * m * n, ldc: n)
+            }
+        }
+        return result
+    }
+}
+
+/// A fully connected layer `y = x W^T + b` with PyTorch's `[out, in]` weight.
+public struct Linear: Sendable {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2, "a linear weight is [out, in], got \(weight.shape)")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]], "linear bias \(bias!.shape) for weight \(weight.shape)")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Applies the layer to the last axis of `x`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == inFeatures, "linear of \(inFeatures) inputs applied to \(x.shape)")
+        let rows = x.count / inFeatures
+        var y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
+        let out = y.storage.pointer
+        if let bias {
+            for r in 0..<rows { (out + r * outFeatures).initialize(from: bias.storage.pointer, count: outFeatures) }
+        }
+        BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.storage.pointer, lda: inFeatures,
+                   b: weight.storage.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+        return y
+    }
+}

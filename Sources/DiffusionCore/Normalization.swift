@@ -1,0 +1,157 @@
+import Foundation
+
+/// `torch.nn.GroupNorm` over an NHWC tensor: statistics per (batch, group of channels)
+/// over every pixel, then the per-channel affine. An activation can be fused into the
+/// write, as every ResnetBlock2D follows its norms with SiLU.
+public struct GroupNorm: Sendable {
+    public let groups: Int
+    public let epsilon: Float
+    public let weight: Tensor
+    public let bias: Tensor
+
+    public init(groups: Int, epsilon: Float, weight: Tensor, bias: Tensor) {
+        precondition(weight.rank == 1 && weight.shape == bias.shape, "group norm affine \(weight.shape) / \(bias.shape)")
+        precondition(groups > 0 && weight.count % groups == 0, "\(weight.count) channels do not split into \(groups) groups")
+        self.groups = groups
+        self.epsilon = epsilon
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public func callAsFunction(_ x: Tensor, activation: Activation? = nil) -> Tensor {
+        let channels = weight.count
+        precondition(x.shape.last == channels, "group norm of \(channels) channels applied to \(x.shape)")
+        let batch = x.shape[0]
+        let pixels = x.count / (batch * channels)
+        var y = Tensor(uninitializedShape: x.shape)
+        for n in 0..<batch {
+            let src = x.storage.pointer + n * pixels * channels
+            let dst = y.storage.pointer + n * pixels * channels
+            let (scale, shift) = channelAffine(src, pixels: pixels)
+            Parallel.forEachRange(pixels, minimumPerThread: max(1, 8192 / channels)) { range in
+                for p in range {
+                    let s = src + p * channels, d = dst + p * channels
+                    for c in 0..<channels {
+                        let v = s[c] * scale[c] + shift[c]
+                        d[c] = activation.map { $0(v) } ?? v
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Folds each group's mean and variance with the affine into one scale and shift per channel.
+    private func channelAffine(_ src: UnsafePointer<Float>, pixels: Int) -> (scale: [Float], shift: [Float]) {
+        let channels = weight.count, perGroup = channels / groups
+        let (sums, squares) = channelSums(src, pixels: pixels, channels: channels)
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        let n = Double(pixels * perGroup)
+        for g in 0..<groups {
+            let range = g * perGroup..<(g + 1) * perGroup
+            let mean = range.reduce(0) { $0 + sums[$1] } / n
+            let variance = max(0, range.reduce(0) { $0 + squares[$1] } / n - mean * mean)
+            let inverse = 1 / (variance + Double(epsilon)).squareRoot()
+            for c in range {
+                scale[c] = Float(Double(weight[flat: c]) * inverse)
+                shift[c] = Float(Double(bias[flat: c]) - mean * Double(weight[flat: c]) * inverse)
+            }
+        }
+        return (scale, shift)
+    }
+}
+
+/// Per-channel sums and sums of squares over the pixels of one NHWC image, accumulated in
+/// Double so a 64x64x320 group's variance keeps float32 precision.
+func channelSums(_ src: UnsafePointer<Float>, pixels: Int, channels: Int) -> (sums: [Double], squares: [Double]) {
+    let threads = max(1, min(Parallel.threadCount, pixels / 64))
+    var partial = [Double](repeating: 0, count: threads * channels * 2)
+    partial.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        Parallel.forEach(threads) { t in
+            let sums = base + t * channels * 2, squares = sums + channels
+            for p in (pixels * t / threads)..<(pixels * (t + 1) / threads) {
+                let s = src + p * channels
+                for c in 0..<channels {
+                    let v = Double(s[c])
+                    sums[c] += v
+                    squares[c] += v * v
+                }
+            }
+        }
+    }
+    var sums = [Double](repeating: 0, count: channels), squares = sums
+    for t in 0..<threads {
+        for c in 0..<channels {
+            sums[c] += partial[t * channels * 2 + c]
+            squares[c] += partial[t * channels * 2 + channels + c]
+        }
+    }
+    return (sums, squares)
+}
+
+/// `torch.nn.LayerNorm` over the last axis.
+public struct LayerNorm: Sendable {
+    public let epsilon: Float
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(epsilon: Float, weight: Tensor, bias: Tensor?) {
+        self.epsilon = epsilon
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let width = weight.count
+        precondition(x.shape.last == width, "layer norm of \(width) features applied to \(x.shape)")
+        var y = Tensor(uninitializedShape: x.shape)
+        let src = x.storage.pointer, dst = y.storage.pointer
+        let gamma = weight.storage.pointer, beta = bias?.storage.pointer
+        Parallel.forEachRange(x.count / width, minimumPerThread: max(1, 8192 / width)) { rows in
+            for r in rows {
+                let s = src + r * width, d = dst + r * width
+                var sum = 0.0, squares = 0.0
+                for j in 0..<width { sum += Double(s[j]) }
+                let mean = sum / Double(width)
+                for j in 0..<width { let c = Double(s[j]) - mean; squares += c * c }
+                let inverse = Float(1 / (squares / Double(width) + Double(epsilon)).squareRoot())
+                let m = Float(mean)
+                for j in 0..<width {
+                    d[j] = (s[j] - m) * inverse * gamma[j] + (beta?[j] ?? 0)
+                }
+            }
+        }
+        return y
+    }
+}
+
+extension Tensor {
+    /// Softmax over the last axis.
+    public func softmax() -> Tensor {
+        var y = self
+        let width = shape.last ?? 1
+        y.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Parallel.forEachRange(count / width, minimumPerThread: max(1, 8192 / width)) { rows in
+                for r in rows { softmaxRow(base + r * width, count: width) }
+            }
+        }
+        return y
+    }
+}
+
+/// Softmax of one row in place, shifted by its maximum as torch does.
+@inlinable
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    var maximum = -Float.infinity
+    for j in 0..<count { maximum = max(maximum, row[j]) }
+    var sum: Float = 0
+    for j in 0..<count {
+        let e = expf(row[j] - maximum)
+        row[j] = e
+        sum += e
+    }
+    let inverse = 1 / sum
+    for j in 0..<count { row[j] *= inverse }
+}

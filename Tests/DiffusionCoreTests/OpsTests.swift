@@ -1,0 +1,133 @@
+import DiffusionCore
+import Testing
+
+// Tolerances: float32 accumulation over k terms drifts by about k * 2^-24 relative in the
+// worst case; for the k <= 3000 of these cases that is under 2e-4, and in practice (random
+// signs) near sqrt(k) * 2^-24. Matrix products use 1e-5, as OpenBLAS and PyTorch's MKL sum
+// in different orders; convolution and attention 1e-4 (longer sums, exp in softmax).
+
+@Suite struct MatMulTests {
+    @Test func foldedBatchTimesMatrix() throws {
+        let a = try Golden.tensor("matmul.folded.a"), b = try Golden.tensor("matmul.folded.b")
+        expectClose(a.matmul(b), try Golden.tensor("matmul.folded.out"), tolerance: 1e-5, "folded")
+    }
+
+    @Test func batchByBatch() throws {
+        let a = try Golden.tensor("matmul.batched.a"), b = try Golden.tensor("matmul.batched.b")
+        expectClose(a.matmul(b), try Golden.tensor("matmul.batched.out"), tolerance: 1e-5, "batched")
+    }
+
+    @Test func transposedRightOperand() throws {
+        let a = try Golden.tensor("matmul.transposed.a"), b = try Golden.tensor("matmul.transposed.b")
+        expectClose(a.matmul(b, transposeB: true), try Golden.tensor("matmul.transposed.out"), tolerance: 1e-5, "a b^T")
+    }
+
+    @Test(arguments: ["bias", "nobias"]) func linear(_ name: String) throws {
+        let bias = name == "bias" ? try Golden.tensor("linear.bias.bias") : nil
+        let layer = Linear(weight: try Golden.tensor("linear.\(name).weight"), bias: bias)
+        expectClose(layer(try Golden.tensor("linear.\(name).x")), try Golden.tensor("linear.\(name).out"), tolerance: 1e-5, name)
+    }
+
+    @Test func handComputedProduct() {
+        let a = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        let b = Tensor(shape: [3, 2], values: [7, 8, 9, 10, 11, 12])
+        #expect(a.matmul(b).scalars == [58, 64, 139, 154])
+    }
+}
+
+@Suite struct ConvolutionTests {
+    static let cases: [(name: String, stride: Int, padding: Int)] = [
+        ("sd_small", 1, 1), ("one_pixel", 1, 1), ("odd", 1, 1), ("stride2_odd", 2, 1), ("stride2", 2, 1),
+        ("pointwise", 1, 0), ("pointwise_stride2", 2, 0), ("wide", 1, 1), ("sd_channels", 1, 1), ("valid", 1, 0),
+        ("nobias", 1, 1),
+    ]
+
+    @Test(arguments: cases) func matchesTorch(_ c: (name: String, stride: Int, padding: Int)) throws {
+        let prefix = "conv.\(c.name)"
+        let bias = Golden.file.names.contains("\(prefix).bias") ? try Golden.tensor("\(prefix).bias") : nil
+        let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: c.stride, padding: c.padding)
+        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, c.name)
+    }
+
+    @Test func handComputedBoxFilter() {
+        // A 3x3 all-ones kernel with zero padding sums each pixel's neighbourhood.
+        let x = Tensor(shape: [1, 3, 3, 1], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let conv = Conv2D(weight: Tensor(shape: [1, 1, 3, 3], repeating: 1), bias: Tensor(shape: [1], values: [0.5]), padding: 1)
+        #expect(conv(x).scalars == [12.5, 21.5, 16.5, 27.5, 45.5, 33.5, 24.5, 39.5, 28.5])
+    }
+}
+
+@Suite struct NormalizationTests {
+    @Test(arguments: [("sd", 8, Float(1e-5)), ("odd", 4, 1e-6), ("one_pixel", 32, 1e-5)])
+    func groupNorm(_ c: (name: String, groups: Int, epsilon: Float)) throws {
+        let p = "groupnorm.\(c.name)"
+        let norm = GroupNorm(groups: c.groups, epsilon: c.epsilon, weight: try Golden.tensor("\(p).weight"), bias: try Golden.tensor("\(p).bias"))
+        let x = try Golden.image("\(p).x")
+        expectClose(norm(x), try Golden.image("\(p).out"), tolerance: 1e-5, c.name)
+        expectClose(norm(x, activation: .silu), try Golden.image("\(p).out_silu"), tolerance: 1e-5, "\(c.name) + silu")
+    }
+
+    @Test(arguments: ["clip", "odd"]) func layerNorm(_ name: String) throws {
+        let p = "layernorm.\(name)"
+        let norm = LayerNorm(epsilon: 1e-5, weight: try Golden.tensor("\(p).weight"), bias: try Golden.tensor("\(p).bias"))
+        expectClose(norm(try Golden.tensor("\(p).x")), try Golden.tensor("\(p).out"), tolerance: 1e-5, name)
+    }
+
+    @Test func softmax() throws {
+        expectClose(try Golden.tensor("softmax.large.x").softmax(), try Golden.tensor("softmax.large.out"), tolerance: 1e-6, "softmax")
+    }
+
+    @Test func handComputedGroupNorm() {
+        // One group of [1, 3]: mean 2, variance 1, so the normalized values are -1 and 1.
+        let norm = GroupNorm(groups: 1, epsilon: 0, weight: Tensor(shape: [2], values: [2, 1]), bias: Tensor(shape: [2], values: [0, 10]))
+        #expect(norm(Tensor(shape: [1, 1, 1, 2], values: [1, 3])).scalars == [-2, 11])
+    }
+}
+
+@Suite struct ActivationTests {
+    // libm's erff/expf/tanhf against torch's vectorized versions: a few ulp, so 1e-6 of scale.
+    @Test(arguments: [("silu", Activation.silu), ("gelu", .geluErf), ("gelu_tanh", .geluTanh), ("quick_gelu", .quickGELU)])
+    func matchesTorch(_ c: (name: String, activation: Activation)) throws {
+        let x = try Golden.tensor("activation.x")
+        expectClose(x.applying(c.activation), try Golden.tensor("activation.\(c.name)"), tolerance: 1e-6, c.name)
+    }
+}
+
+@Suite struct LayoutTests {
+    @Test func upsampleNearest() throws {
+        expectClose(try Golden.image("upsample.x").upsampledNearest2x(), try Golden.image("upsample.out"), tolerance: 0, "upsample")
+    }
+
+    @Test func concatenateChannels() throws {
+        let joined = Tensor.concatenate([try Golden.image("concat.channels.a"), try Golden.image("concat.channels.b")], axis: 3)
+        expectClose(joined, try Golden.image("concat.channels.out"), tolerance: 0, "concat")
+    }
+
+    @Test func sliceAndChunkInvertConcatenate() {
+        let t = Tensor(shape: [2, 3, 2], values: (0..<12).map(Float.init))
+        let parts = t.chunked(3, axis: 1)
+        #expect(parts[1].scalars == [2, 3, 8, 9])
+        #expect(Tensor.concatenate(parts, axis: 1).scalars == t.scalars)
+    }
+
+    @Test func permuteRoundTrip() {
+        let t = Tensor(shape: [1, 2, 2, 3], values: (0..<12).map(Float.init))
+        #expect(t.nhwcToNCHW().scalars == [0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11])
+        #expect(t.nhwcToNCHW().nchwToNHWC().scalars == t.scalars)
+    }
+}
+
+@Suite struct AttentionTests {
+    static let cases: [(name: String, heads: Int, causal: Bool)] = [("self", 2, false), ("causal", 5, true), ("cross", 2, false), ("odd", 3, false)]
+
+    @Test(arguments: cases) func matchesTorch(_ c: (name: String, heads: Int, causal: Bool)) throws {
+        let p = "attention.\(c.name)"
+        let (q, k, v) = (try Golden.tensor("\(p).q"), try Golden.tensor("\(p).k"), try Golden.tensor("\(p).v"))
+        let expected = try Golden.tensor("\(p).out")
+        let whole = Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal)
+        expectClose(whole, expected, tolerance: 1e-4, c.name)
+        // A budget of two score rows forces many query chunks; the result must not change.
+        let chunked = Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal, scoreBudget: 2 * k.shape[1])
+        expectClose(chunked, expected, tolerance: 1e-4, "\(c.name), chunked")
+    }
+}
