@@ -1,1 +1,0 @@
-// DiffusionSchedulers: placeholder until its first source file lands.
