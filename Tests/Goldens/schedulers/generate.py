@@ -19,7 +19,7 @@ CONFIGS = os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "schedule
 
 def write(name, payload):
     with open(os.path.join(HERE, name), "w") as f:
-        json.dump(payload, f, separators=(",", ":"))
+        json.dump(payload, f, separators=(",", ":"), allow_nan=False)
         f.write("\n")
 
 
@@ -62,6 +62,113 @@ def random_goldens():
                           "cases": [rng_case(s, n) for s, n in RNG_CASES]})
 
 
+# ---------------------------------------------------------------- schedulers
+
+CLASSES = [
+    "DDIMScheduler", "DDPMScheduler", "DEISMultistepScheduler", "DPMSolverMultistepScheduler",
+    "DPMSolverSinglestepScheduler", "EulerAncestralDiscreteScheduler", "EulerDiscreteScheduler",
+    "HeunDiscreteScheduler", "KDPM2AncestralDiscreteScheduler", "KDPM2DiscreteScheduler",
+    "LCMScheduler", "LMSDiscreteScheduler", "PNDMScheduler", "TCDScheduler", "UniPCMultistepScheduler",
+]
+LATENT_SHAPE = (1, 4, 8, 8)
+# Element indices recorded at every step (the whole latent is recorded after the last step).
+PROBES = [0, 9, 37, 70, 101, 150, 199, 255]
+
+
+def load_config(name):
+    with open(os.path.join(CONFIGS, name)) as f:
+        return json.load(f)
+
+
+def base_configs():
+    sd15, sdxl = load_config("sd15-pndm.json"), load_config("sdxl-euler.json")
+    karras = dict(sdxl, use_karras_sigmas=True, prediction_type="v_prediction", timestep_spacing="trailing")
+    return [("sd15-pndm", sd15), ("sdxl-euler", sdxl), ("karras-vpred-trailing", karras)]
+
+
+def extra_configs():
+    sd15 = load_config("sd15-pndm.json")
+    dpm = "DPMSolverMultistepScheduler"
+    return [
+        (dpm, "sde-dpmsolver++", dict(sd15, algorithm_type="sde-dpmsolver++")),
+        (dpm, "order3", dict(sd15, solver_order=3)),
+        (dpm, "final-sigma-min-karras", dict(sd15, final_sigmas_type="sigma_min", use_karras_sigmas=True)),
+        (dpm, "no-lower-order-final", dict(sd15, lower_order_final=False)),
+        (dpm, "dpmsolver-heun", dict(sd15, algorithm_type="dpmsolver", solver_type="heun", final_sigmas_type="sigma_min")),
+        (dpm, "euler-at-final", dict(sd15, euler_at_final=True)),
+        ("UniPCMultistepScheduler", "bh1-sigma-min", dict(sd15, solver_type="bh1", final_sigmas_type="sigma_min")),
+        ("UniPCMultistepScheduler", "bh2-order3", dict(sd15, solver_type="bh2", solver_order=3)),
+        ("UniPCMultistepScheduler", "karras", dict(sd15, use_karras_sigmas=True)),
+        ("DEISMultistepScheduler", "order3", dict(sd15, solver_order=3)),
+        ("DPMSolverSinglestepScheduler", "order3", dict(sd15, solver_order=3)),
+        ("DPMSolverSinglestepScheduler", "sde-dpmsolver++", dict(sd15, algorithm_type="sde-dpmsolver++")),
+        ("DDIMScheduler", "linear-clip-zero-snr", {"beta_schedule": "linear", "clip_sample": True,
+                                                   "rescale_betas_zero_snr": True, "timestep_spacing": "trailing",
+                                                   "prediction_type": "v_prediction"}),
+        ("DDIMScheduler", "cosine-threshold-sample", {"beta_schedule": "squaredcos_cap_v2", "thresholding": True,
+                                                      "prediction_type": "sample"}),
+        ("DDPMScheduler", "defaults", {}),
+        ("EulerDiscreteScheduler", "exponential-sigmas", dict(sd15, use_exponential_sigmas=True)),
+        ("EulerDiscreteScheduler", "sigma-min-linspace", dict(sd15, final_sigmas_type="sigma_min",
+                                                              timestep_spacing="linspace")),
+        ("PNDMScheduler", "prk-steps", dict(sd15, skip_prk_steps=False)),
+    ]
+
+
+def dummy_model(x, t):
+    """A fixed stand-in for the UNet; Swift's test computes the same float32 operations."""
+    t = float(t)
+    return x * (0.8 * math.cos(t / 300.0)) + torch.sin(x * 3.0 + t / 100.0) * 0.1
+
+
+def floats(tensor):
+    return tensor.detach().to(torch.float64).flatten().tolist()
+
+
+def run_scheduler(class_name, config, steps, seed):
+    import diffusers
+
+    scheduler = getattr(diffusers, class_name).from_config(config)
+    scheduler.set_timesteps(steps)
+    generator = torch.Generator("cpu").manual_seed(seed)
+    sample = torch.randn(LATENT_SHAPE, generator=generator, dtype=torch.float32) * scheduler.init_noise_sigma
+    takes_generator = "generator" in scheduler.step.__code__.co_varnames
+    record = {
+        "class": class_name, "config": config, "steps": steps, "seed": seed,
+        "order": scheduler.order,
+        "timesteps": floats(scheduler.timesteps),
+        "init_noise_sigma": float(scheduler.init_noise_sigma),
+        "initial_probe": [floats(sample)[i] for i in PROBES],
+        "loop": [],
+    }
+    if hasattr(scheduler, "sigmas") and scheduler.sigmas is not None:
+        record["sigmas"] = floats(torch.as_tensor(scheduler.sigmas))
+    for t in scheduler.timesteps:
+        scaled = scheduler.scale_model_input(sample, t)
+        output = dummy_model(scaled, t)
+        extra = {"generator": generator} if takes_generator else {}
+        sample = scheduler.step(output, t, sample, return_dict=False, **extra)[0]
+        scaled_values, sample_values = floats(scaled), floats(sample)
+        record["loop"].append({"timestep": float(t), "scaled": [scaled_values[i] for i in PROBES],
+                               "sample": [sample_values[i] for i in PROBES]})
+    record["final"] = floats(sample)
+    return record
+
+
+def scheduler_goldens():
+    import diffusers
+
+    cases = []
+    for name, config in base_configs():
+        for class_name in CLASSES:
+            cases.append(dict(run_scheduler(class_name, config, 10, 1234), name=name))
+    for class_name, name, config in extra_configs():
+        cases.append(dict(run_scheduler(class_name, config, 12, 99), name=name))
+    write("schedulers.json", {"diffusers": diffusers.__version__, "torch": torch.__version__,
+                              "probes": PROBES, "cases": cases})
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     random_goldens()
+    scheduler_goldens()
