@@ -1,0 +1,39 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory, unmapped when the last reference goes.
+///
+/// Pages load on first touch, so opening a multi-gigabyte checkpoint costs nothing until
+/// its tensors are read. Another process truncating the file while it is mapped would
+/// fault on access; model files are not rewritten in place (writers here rename).
+final class MappedFile: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+
+    /// Maps `url`; `makeError(reason)` reports failures.
+    init(url: URL, makeError: (String) -> Error) throws {
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw makeError("cannot open: \(errnoDescription())") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw makeError("cannot stat: \(errnoDescription())") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw makeError("not a regular file") }
+        let size = Int(status.st_size)
+        // mmap refuses zero bytes; an empty mapping stands in, and validation rejects it.
+        guard size > 0 else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let address, address != MAP_FAILED else { throw makeError("cannot map: \(errnoDescription())") }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}

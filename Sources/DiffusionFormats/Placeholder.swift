@@ -1,1 +1,0 @@
-// DiffusionFormats: placeholder until its first source file lands.
