@@ -18,7 +18,7 @@ public struct EulerDiscreteScheduler: Scheduler {
     private var stepIndex: Int?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config)
+        noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
         var options = try DiscreteSigmaSchedule.options(name, config: config, hasSigmaBounds: true)
         let finalSigmas = config.finalSigmasType ?? "zero"
         try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])

@@ -15,6 +15,8 @@ struct NoiseSchedule {
         var betaEnd = 0.02
         var betaSchedule = "linear"
         var rescaleBetasZeroSnr = false
+        /// Whether the class replaces a zero terminal alphas_cumprod by 2^-24 (the sigma-based ones).
+        var nudgesTerminalAlpha = false
     }
 
     init(_ scheduler: String, config: SchedulerConfig, defaults: Options = Options()) throws {
@@ -38,8 +40,8 @@ struct NoiseSchedule {
         if zeroSnr { betas = Self.rescaledToZeroTerminalSnr(betas) }
         self.betas = betas
         var cumprod = Self.cumprod(betas.map { 1 - $0 })
-        // diffusers nudges the last value off zero so that sigma stays finite.
-        if zeroSnr { cumprod[cumprod.count - 1] = 0x1p-24 }
+        // The sigma-based classes nudge the last value off zero so that sigma stays finite.
+        if zeroSnr && defaults.nudgesTerminalAlpha { cumprod[cumprod.count - 1] = 0x1p-24 }
         alphasCumprod = cumprod
     }
 

@@ -40,6 +40,11 @@ public let schedulerNames = [
 /// Throws for an unknown name or for a config option the scheduler does not implement.
 public func makeScheduler(named name: String, config: SchedulerConfig) throws -> any Scheduler {
     switch name {
+    case "EulerAncestralDiscreteScheduler": return try EulerAncestralDiscreteScheduler(config: config)
+    case "HeunDiscreteScheduler": return try HeunDiscreteScheduler(config: config)
+    case "LMSDiscreteScheduler": return try LMSDiscreteScheduler(config: config)
+    case "DDIMScheduler": return try DDIMScheduler(config: config)
+    case "PNDMScheduler": return try PNDMScheduler(config: config)
     case "EulerDiscreteScheduler": return try EulerDiscreteScheduler(config: config)
     default: throw SchedulerError.unknownScheduler(name)
     }

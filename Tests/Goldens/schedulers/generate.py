@@ -111,7 +111,6 @@ def extra_configs():
         ("EulerDiscreteScheduler", "exponential-sigmas", dict(sd15, use_exponential_sigmas=True)),
         ("EulerDiscreteScheduler", "sigma-min-linspace", dict(sd15, final_sigmas_type="sigma_min",
                                                               timestep_spacing="linspace")),
-        ("PNDMScheduler", "prk-steps", dict(sd15, skip_prk_steps=False)),
     ]
 
 

@@ -1,0 +1,101 @@
+// Follows diffusers/schedulers/scheduling_pndm.py.
+import Foundation
+
+/// Matches diffusers' `PNDMScheduler` with `skip_prk_steps = true` (how every Stable Diffusion
+/// config ships it): pseudo linear multistep (PLMS) steps of up to fourth order. Honours beta
+/// schedules, trained betas, prediction_type (epsilon, v_prediction), timestep_spacing,
+/// steps_offset and set_alpha_to_one. The Runge-Kutta warm-up (`skip_prk_steps = false`) is
+/// not implemented and is reported as an unsupported option.
+public struct PNDMScheduler: Scheduler {
+    public let name = "PNDMScheduler"
+    public let order = 1
+    public private(set) var timesteps: [Double] = []
+    public let sigmas: [Float] = []
+    public let initNoiseSigma: Float = 1
+
+    private let noise: NoiseSchedule
+    private let finalAlphaCumprod: Float
+    private let predictsVelocity: Bool
+    private let spacing: String
+    private let stepsOffset: Int
+    private var stride = 1
+    private var counter = 0
+    /// The last four model outputs (as epsilon) and the sample the first step started from.
+    private var ets: [[Float]] = []
+    private var firstSample: [Float] = []
+
+    public init(config: SchedulerConfig) throws {
+        noise = try NoiseSchedule(name, config: config)
+        finalAlphaCumprod = config.setAlphaToOne ?? false ? 1 : noise.alphasCumprod[0]
+        let prediction = config.predictionType ?? "epsilon"
+        try config.require(name, .predictionType, prediction, in: ["epsilon", "v_prediction"])
+        predictsVelocity = prediction == "v_prediction"
+        try config.require(name, .skipPrkSteps, config.skipPrkSteps ?? false, in: [true])
+        spacing = config.timestepSpacing ?? "leading"
+        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        stepsOffset = config.stepsOffset ?? 0
+    }
+
+    public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        let train = noise.alphasCumprod.count
+        stride = train / numInferenceSteps
+        // Ascending, then the second-to-last is repeated: PLMS spends two model calls on its first step.
+        let ascending = Array(IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: train, offset: stepsOffset).reversed())
+        let plms = ascending.dropLast() + [ascending[ascending.count - 2], ascending[ascending.count - 1]]
+        timesteps = plms.reversed().map(Double.init)
+        counter = 0
+        ets = []
+    }
+
+    public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }
+
+    public mutating func step<R: RandomSource>(
+        modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
+    ) -> [Float] {
+        var t = Int(timestep), previous = t - stride
+        if counter == 1 {
+            // The second call corrects the first step: same interval, averaged outputs.
+            previous = t
+            t += stride
+        } else {
+            ets = ets.suffix(3) + [modelOutput]
+        }
+        let combined: [Float]
+        var start = sample
+        switch (ets.count, counter) {
+        case (1, 0):
+            combined = modelOutput
+            firstSample = sample
+        case (1, _):
+            combined = Latent.combine(modelOutput, ets[0]) { ($0 + $1) / 2 }
+            start = firstSample
+        case (2, _):
+            combined = Latent.combine(ets[1], ets[0]) { (3 * $0 - $1) / 2 }
+        case (3, _):
+            combined = Latent.combine(ets[2], ets[1], ets[0]) { (23 * $0 - 16 * $1 + 5 * $2) / 12 }
+        default:
+            let scale = Float(1.0 / 24.0)
+            combined = ets[3].indices.map { i in
+                scale * (55 * ets[3][i] - 59 * ets[2][i] + 37 * ets[1][i] - 9 * ets[0][i])
+            }
+        }
+        counter += 1
+        return previousSample(start, t, previous, combined)
+    }
+
+    /// `_get_prev_sample`: formula (9) of the PNDM paper.
+    private func previousSample(_ sample: [Float], _ t: Int, _ previous: Int, _ output: [Float]) -> [Float] {
+        let alphaProd = noise.alphasCumprod[t]
+        let alphaProdPrev = previous >= 0 ? noise.alphasCumprod[previous] : finalAlphaCumprod
+        let betaProd = 1 - alphaProd, betaProdPrev = 1 - alphaProdPrev
+        var epsilon = output
+        if predictsVelocity {
+            let a = alphaProd.squareRoot(), b = betaProd.squareRoot()
+            epsilon = Latent.combine(output, sample) { a * $0 + b * $1 }
+        }
+        let sampleScale = (alphaProdPrev / alphaProd).squareRoot()
+        let denominator = alphaProd * betaProdPrev.squareRoot() + (alphaProd * betaProd * alphaProdPrev).squareRoot()
+        let difference = alphaProdPrev - alphaProd
+        return Latent.combine(sample, epsilon) { sampleScale * $0 - difference * $1 / denominator }
+    }
+}
