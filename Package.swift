@@ -22,11 +22,13 @@ let package = Package(
         // System libraries and C shims.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        // libjpeg-turbo (Debian's libjpeg62-turbo-dev) behind a shim, for the same longjmp reason as libpng.
+        .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Kernels: tensors, BLAS matmul, SIMD convolution, norms, attention, threading.
         .target(name: "DiffusionCore", dependencies: ["CBLAS"], swiftSettings: simdFlags),
         // File formats: safetensors, PNG, image resampling.
-        .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG"], swiftSettings: simdFlags),
+        .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG", "CJPEG"], swiftSettings: simdFlags),
         // Models: CLIP, UNet, VAE, ControlNet, IP-Adapter.
         .target(name: "DiffusionModels", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
         // The 15 diffusers schedulers and the torch-compatible random source.
@@ -41,7 +43,10 @@ let package = Package(
 
         .executableTarget(
             name: "diffuse",
-            dependencies: ["DiffusionPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
@@ -52,10 +57,12 @@ let package = Package(
 
         .testTarget(name: "DiffusionCoreTests", dependencies: ["DiffusionCore", "DiffusionFormats"]),
         .testTarget(name: "DiffusionFormatsTests", dependencies: ["DiffusionFormats"]),
-        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels"]),
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "DiffusionCore", "DiffusionFormats"]),
         .testTarget(name: "DiffusionSchedulersTests", dependencies: ["DiffusionSchedulers"]),
-        .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors"]),
-        .testTarget(name: "DiffusionPipelineTests", dependencies: ["DiffusionPipeline"]),
+        .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors", "DiffusionCore", "DiffusionFormats"]),
+        .testTarget(
+            name: "DiffusionPipelineTests",
+            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers"]),
     ],
     // Swift 5 mode: the kernels share raw buffers across worker threads by design.
     swiftLanguageModes: [.v5]

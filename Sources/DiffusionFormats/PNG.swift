@@ -14,13 +14,18 @@ public enum PNG {
     /// - Throws: `ImageDecodingError`: `.corrupt` for bytes that are not a complete, intact
     ///   PNG; `.empty` / `.tooLarge` from the header, before any pixel memory is allocated.
     public static func decode(_ data: Data) throws -> RGBImage {
-        try data.withUnsafeBytes { bytes in
+        if let (width, height) = headerSize(data) {
+            try ImageDecodingError.checkSize(width: width, height: height, format: "PNG")
+        }
+        return try data.withUnsafeBytes { bytes in
             var error = cpng_error()
             guard let decoder = cpng_decoder_open(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &error) else {
                 throw ImageDecodingError(.corrupt, format: "PNG", message: message(error))
             }
             defer { cpng_decoder_close(decoder) }
             let width = Int(cpng_decoder_width(decoder)), height = Int(cpng_decoder_height(decoder))
+            // libpng insists on IHDR first, so this repeats the check above; it stays so the
+            // allocation below is guarded whatever path led here.
             try ImageDecodingError.checkSize(width: width, height: height, format: "PNG")
             var pixels = [UInt8](repeating: 0, count: width * height * 3)
             let status = pixels.withUnsafeMutableBufferPointer { cpng_decoder_read_rgb(decoder, $0.baseAddress!, &error) }
@@ -63,6 +68,19 @@ public enum PNG {
         try AtomicFile.write(to: url, makeError: { ImageEncodingError(format: "PNG", message: $0) }) { write in
             try data.withUnsafeBytes { try write($0) }
         }
+    }
+
+    /// The dimensions in the IHDR chunk, which the format puts first. Read here so that
+    /// empty and over-large images are refused with their own error before libpng (which
+    /// calls a zero width corrupt) runs or any pixel memory exists. Nil when the bytes do not
+    /// start like a PNG; libpng then says what is wrong.
+    private static func headerSize(_ data: Data) -> (width: Int, height: Int)? {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]),
+              bytes[12..<16].elementsEqual("IHDR".utf8)
+        else { return nil }
+        let bigEndian = { (start: Int) in bytes[start..<start + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (bigEndian(16), bigEndian(20))
     }
 
     private static func message(_ error: cpng_error) -> String {

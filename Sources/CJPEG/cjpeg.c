@@ -1,0 +1,3 @@
+#include "CJPEG.h"
+#include <stdio.h>
+#include <jpeglib.h>

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Why a modality's map cannot be made. The pipeline answers these with status 400.
+public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
+    /// The modality is known, but its detector (a neural network) is not implemented yet.
+    case unavailable(modality: String)
+    /// The name is none of the modalities the runtime knows.
+    case unknownModality(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let modality):
+            return "modality detection is not available for '\(modality)': its detector (weights under "
+                + "detectors/\(modality)/ in the models directory) is not implemented yet; "
+                + "send the \(modality) map itself with disableModalityDetection true"
+        case .unknownModality(let name):
+            return "unknown modality '\(name)'; known modalities: "
+                + DetectorRegistry.modalities.joined(separator: ", ")
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

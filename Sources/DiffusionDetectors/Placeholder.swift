@@ -1,1 +1,0 @@
-// DiffusionDetectors: placeholder until its first source file lands.

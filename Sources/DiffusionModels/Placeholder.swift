@@ -1,1 +1,0 @@
-// DiffusionModels: placeholder until its first source file lands.
