@@ -16,7 +16,12 @@ enum AlphaPrediction: String {
 
     /// `(pred_original_sample, pred_epsilon)` in float32, in diffusers' operand order.
     func split(_ modelOutput: [Float], sample: [Float], alphaProd: Float) -> (original: [Float], epsilon: [Float]) {
-        let alpha = alphaProd.squareRoot(), beta = (1 - alphaProd).squareRoot()
+        split(modelOutput, sample: sample, alpha: alphaProd.squareRoot(), sigma: (1 - alphaProd).squareRoot())
+    }
+
+    /// The same split for a sample `alpha * x0 + sigma * epsilon`, as the DPM-Solver family
+    /// writes it with alpha_t and sigma_t.
+    func split(_ modelOutput: [Float], sample: [Float], alpha: Float, sigma beta: Float) -> (original: [Float], epsilon: [Float]) {
         switch self {
         case .epsilon:
             return (Latent.combine(sample, modelOutput) { ($0 - beta * $1) / alpha }, modelOutput)
@@ -71,18 +76,32 @@ enum SampleClipping {
 }
 
 /// The integer timestep spacings of the alpha-parameterised schedulers (DDIM, DDPM, PNDM, LCM
-/// and TCD), as int64 values.
+/// and TCD) and of the DPM-Solver family, as int64 values.
 enum IntegerTimesteps {
-    static func spaced(_ spacing: String, steps: Int, train: Int, offset: Int) -> [Int] {
+    /// `start` is where "trailing" spacing starts counting down (the DPM-Solver family may
+    /// clip it below `train`); the stride stays `train / steps`.
+    static func spaced(_ spacing: String, steps: Int, train: Int, offset: Int, start: Int? = nil) -> [Int] {
         switch spacing {
         case "linspace":
             return TimestepSpacing.round(TimestepSpacing.linspace(0, Double(train - 1), steps)).reversed().map { Int($0) }
         case "trailing":
             let ratio = Double(train) / Double(steps)
-            return TimestepSpacing.round(TimestepSpacing.arange(Double(train), 0, -ratio)).map { Int($0) - 1 }
+            return TimestepSpacing.round(TimestepSpacing.arange(Double(start ?? train), 0, -ratio)).map { Int($0) - 1 }
         default:
             let ratio = train / steps
             return (0..<steps).reversed().map { $0 * ratio + offset }
         }
+    }
+
+    /// The timesteps of the consistency-model schedulers (LCM, TCD): `num_inference_steps` evenly
+    /// chosen, from the top, among the `original_inference_steps` that the model was distilled on.
+    static func consistency(_ scheduler: String, steps: Int, originalSteps: Int, train: Int) throws -> [Int] {
+        guard originalSteps > 0, originalSteps <= train, steps > 0, steps <= originalSteps else {
+            throw SchedulerError.invalidStepCount(scheduler: scheduler, steps: steps)
+        }
+        let k = train / originalSteps
+        let origin = (1...originalSteps).reversed().map { $0 * k - 1 }
+        let stride = Double(origin.count) / Double(steps)
+        return (0..<steps).map { origin[Int((Double($0) * stride).rounded(.down))] }
     }
 }

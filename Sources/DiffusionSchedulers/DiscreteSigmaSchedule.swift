@@ -15,6 +15,9 @@ struct DiscreteSigmaSchedule {
         var sigmaMin: Double?
         var sigmaMax: Double?
         var finalSigmaIsMin = false
+        /// The KDPM2 classes round karras timesteps and keep karras/exponential timesteps in
+        /// float64; the others keep every timestep in float32.
+        var keepsConvertedTimestepsInDouble = false
     }
 
     enum SigmaSpacing: String { case interpolated, karras, exponential }
@@ -57,7 +60,11 @@ struct DiscreteSigmaSchedule {
         }
         let last: Float = options.finalSigmaIsMin ? trainSigmas[0] : 0
         self.sigmas = sigmas.map { Float($0) } + [last]
-        self.timesteps = timesteps.map { Double(Float($0)) }
+        guard options.keepsConvertedTimestepsInDouble, options.sigmaSpacing != .interpolated else {
+            self.timesteps = timesteps.map { Double(Float($0)) }
+            return
+        }
+        self.timesteps = options.sigmaSpacing == .karras ? TimestepSpacing.round(timesteps) : timesteps
     }
 
     /// The float32 spacing of timesteps (as doubles) before any sigma conversion.
@@ -121,5 +128,18 @@ enum Latent {
 
     static func combine(_ a: [Float], _ b: [Float], _ c: [Float], _ f: (Float, Float, Float) -> Float) -> [Float] {
         a.indices.map { f(a[$0], b[$0], c[$0]) }
+    }
+}
+
+extension Latent {
+    /// `c0 * x0 + c1 * x1 + ...`, each product rounded to float32 and summed left to right, as a
+    /// chain of torch tensor ops computes it (`a - c * x` equals `a + (-c) * x` exactly).
+    static func linear(_ terms: [(Float, [Float])]) -> [Float] {
+        guard let (c0, x0) = terms.first else { return [] }
+        var result = x0.map { c0 * $0 }
+        for (c, x) in terms.dropFirst() {
+            for i in result.indices { result[i] += c * x[i] }
+        }
+        return result
     }
 }

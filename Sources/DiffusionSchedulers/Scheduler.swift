@@ -40,12 +40,21 @@ public let schedulerNames = [
 /// Throws for an unknown name or for a config option the scheduler does not implement.
 public func makeScheduler(named name: String, config: SchedulerConfig) throws -> any Scheduler {
     switch name {
-    case "EulerAncestralDiscreteScheduler": return try EulerAncestralDiscreteScheduler(config: config)
-    case "HeunDiscreteScheduler": return try HeunDiscreteScheduler(config: config)
-    case "LMSDiscreteScheduler": return try LMSDiscreteScheduler(config: config)
     case "DDIMScheduler": return try DDIMScheduler(config: config)
-    case "PNDMScheduler": return try PNDMScheduler(config: config)
+    case "DDPMScheduler": return try DDPMScheduler(config: config)
+    case "DEISMultistepScheduler": return try DEISMultistepScheduler(config: config)
+    case "DPMSolverMultistepScheduler": return try DPMSolverMultistepScheduler(config: config)
+    case "DPMSolverSinglestepScheduler": return try DPMSolverSinglestepScheduler(config: config)
+    case "EulerAncestralDiscreteScheduler": return try EulerAncestralDiscreteScheduler(config: config)
     case "EulerDiscreteScheduler": return try EulerDiscreteScheduler(config: config)
+    case "HeunDiscreteScheduler": return try HeunDiscreteScheduler(config: config)
+    case "KDPM2AncestralDiscreteScheduler": return try KDPM2AncestralDiscreteScheduler(config: config)
+    case "KDPM2DiscreteScheduler": return try KDPM2DiscreteScheduler(config: config)
+    case "LCMScheduler": return try LCMScheduler(config: config)
+    case "LMSDiscreteScheduler": return try LMSDiscreteScheduler(config: config)
+    case "PNDMScheduler": return try PNDMScheduler(config: config)
+    case "TCDScheduler": return try TCDScheduler(config: config)
+    case "UniPCMultistepScheduler": return try UniPCMultistepScheduler(config: config)
     default: throw SchedulerError.unknownScheduler(name)
     }
 }

@@ -1,0 +1,208 @@
+// Follows diffusers/schedulers/scheduling_unipc_multistep.py.
+import Foundation
+
+/// Matches diffusers' `UniPCMultistepScheduler`: a UniP predictor of up to `solver_order`, and
+/// from the second step a UniC corrector that refines the previous result with the new model
+/// output. Honours beta schedules, trained betas, prediction_type, solver_order, solver_type
+/// (bh1, bh2; diffusers maps the DPM-Solver and DEIS types to bh2), predict_x0,
+/// lower_order_final, disable_corrector, final_sigmas_type, karras/exponential sigmas with
+/// sigma_min/sigma_max, thresholding, timestep_spacing, steps_offset and
+/// rescale_betas_zero_snr. Refused: beta and flow sigmas and dynamic shifting.
+public struct UniPCMultistepScheduler: Scheduler {
+    public let name = "UniPCMultistepScheduler"
+    public let order = 1
+    public private(set) var timesteps: [Double] = []
+    public private(set) var sigmas: [Float] = []
+    public let initNoiseSigma: Float = 1
+
+    private let noise: NoiseSchedule
+    private let options: SolverSchedule.Options
+    private let output: SolverModelOutput
+    private let solverOrder: Int
+    private let usesBh1: Bool
+    private let predictsData: Bool
+    private let lowerOrderFinal: Bool
+    private let disabledCorrector: [Int]
+    private let finalSigmaIsZero: Bool
+    private var points: [SolverPoint] = []
+    private var modelOutputs: [[Float]] = []
+    private var lowerOrderNums = 0
+    private var lastSample: [Float]?
+    private var lastOrder = 1
+    private var stepIndex: Int?
+
+    public init(config: SchedulerConfig) throws {
+        noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
+        output = try SolverModelOutput(name, config: config)
+        solverOrder = try SolverSchedule.solverOrder(name, config: config)
+        let solver = config.solverType ?? "bh2"
+        try config.require(name, .solverType, solver, in: ["bh1", "bh2", "midpoint", "heun", "logrho"])
+        usesBh1 = solver == "bh1"
+        predictsData = config.predictX0 ?? true
+        lowerOrderFinal = config.lowerOrderFinal ?? true
+        disabledCorrector = config.disableCorrector ?? []
+        let finalSigmas = config.finalSigmasType ?? "zero"
+        try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])
+        finalSigmaIsZero = finalSigmas == "zero"
+        let spacing = config.timestepSpacing ?? "linspace"
+        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        options = SolverSchedule.Options(
+            timestepSpacing: spacing, stepsOffset: config.stepsOffset ?? 0,
+            sigmaSpacing: try SolverSchedule.sigmaSpacing(name, config: config),
+            sigmaMin: config.sigmaMin, sigmaMax: config.sigmaMax)
+    }
+
+    public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        guard numInferenceSteps > 0 else { throw SchedulerError.invalidStepCount(scheduler: name, steps: numInferenceSteps) }
+        // sigma_min means the schedule's own last sigma for converted sigmas, the training one otherwise.
+        let isZero = finalSigmaIsZero
+        let schedule = SolverSchedule(
+            steps: numInferenceSteps, options: options,
+            final: { isZero ? .zero : ($0 == .interpolated ? .trainingMinimum : .repeatLast) }, noise: noise)
+        timesteps = schedule.timesteps.map(Double.init)
+        sigmas = schedule.sigmas
+        points = sigmas.map(SolverPoint.init)
+        modelOutputs = []
+        lowerOrderNums = 0
+        lastSample = nil
+        stepIndex = nil
+    }
+
+    public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }
+
+    public mutating func step<R: RandomSource>(
+        modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
+    ) -> [Float] {
+        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
+        stepIndex = index
+        let converted = predictsData
+            ? output.data(modelOutput, sample: sample, at: points[index])
+            : output.noise(modelOutput, sample: sample, at: points[index], thresholds: false)
+        var sample = sample
+        if index > 0, !disabledCorrector.contains(index - 1), let last = lastSample {
+            sample = corrected(converted, lastSample: last, sample: sample, order: lastOrder)
+        }
+        modelOutputs = Array((modelOutputs + [converted]).suffix(solverOrder))
+        let wanted = lowerOrderFinal ? min(solverOrder, timesteps.count - index) : solverOrder
+        lastOrder = min(wanted, lowerOrderNums + 1)
+        lastSample = sample
+        let next = predicted(sample: sample, order: lastOrder)
+        lowerOrderNums = min(lowerOrderNums + 1, solverOrder)
+        stepIndex = index + 1
+        return next
+    }
+
+    /// The scalars both UniP and UniC build from a step from `s0` to `t` with earlier nodes.
+    private struct Step {
+        let t: SolverPoint, s0: SolverPoint
+        let hh: Float, hPhi1: Float, bH: Float
+        /// rk of each earlier node, then 1.
+        let rks: [Float]
+        /// b_i = h_phi_k * i! / B(h) for i = 1...order.
+        let b: [Float]
+    }
+
+    private func makeStep(target: Int, base: Int, earlier: [Int], order: Int) -> Step {
+        let t = points[target], s0 = points[base]
+        let h = t.lambda - s0.lambda
+        let rks = earlier.map { (points[$0].lambda - s0.lambda) / h } + [1]
+        let hh = predictsData ? -h : h
+        let hPhi1 = expm1(hh)
+        let bH = usesBh1 ? hh : expm1(hh)
+        var hPhiK = hPhi1 / hh - 1, factorial = 1
+        var b: [Float] = []
+        for i in 1...order {
+            b.append(hPhiK * Float(factorial) / bH)
+            factorial *= i + 1
+            // 1 / factorial_i is a Python float, rounded to float32 when it meets the tensor.
+            hPhiK = hPhiK / hh - Float(1 / Double(factorial))
+        }
+        return Step(t: t, s0: s0, hh: hh, hPhi1: hPhi1, bH: bH, rks: rks, b: b)
+    }
+
+    /// `sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0` (or its noise-prediction form).
+    private func base(_ step: Step, _ x: [Float], _ m0: [Float]) -> (terms: [(Float, [Float])], scale: Float) {
+        let t = step.t, s0 = step.s0
+        if predictsData {
+            return ([(t.sigma / s0.sigma, x), (-(t.alpha * step.hPhi1), m0)], t.alpha * step.bH)
+        }
+        return ([(t.alpha / s0.alpha, x), (-(t.sigma * step.hPhi1), m0)], t.sigma * step.bH)
+    }
+
+    /// `multistep_uni_p_bh_update`.
+    private func predicted(sample: [Float], order: Int) -> [Float] {
+        let index = stepIndex ?? 0, n = modelOutputs.count
+        let m0 = modelOutputs[n - 1]
+        let step = makeStep(target: index + 1, base: index, earlier: (1..<order).map { index - $0 }, order: order)
+        let (terms, scale) = base(step, sample, m0)
+        let x = Latent.linear(terms)
+        guard order > 1 else { return x }
+        let differences = (1..<order).map { i -> [Float] in
+            let rk = step.rks[i - 1]
+            return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
+        }
+        let rhos = order == 2 ? [Float(0.5)]
+            : LinearSolve.solve(Self.powers(Array(step.rks.dropLast()), order - 1), Array(step.b.prefix(order - 1)))
+        let residual = Self.weightedSum(rhos, differences)
+        return Latent.combine(x, residual) { $0 - scale * $1 }
+    }
+
+    /// `multistep_uni_c_bh_update`: corrects `sample` (the last prediction) now that the model
+    /// output at its timestep is known.
+    private func corrected(_ modelT: [Float], lastSample: [Float], sample: [Float], order: Int) -> [Float] {
+        let index = stepIndex ?? 0, n = modelOutputs.count
+        let m0 = modelOutputs[n - 1]
+        let step = makeStep(target: index, base: index - 1, earlier: (1..<order).map { index - 1 - $0 }, order: order)
+        let (terms, scale) = base(step, lastSample, m0)
+        let x = Latent.linear(terms)
+        let rhos = order == 1 ? [Float(0.5)] : LinearSolve.solve(Self.powers(step.rks, order), step.b)
+        let rhoLast = rhos[rhos.count - 1]
+        let differenceT = Latent.combine(modelT, m0) { $0 - $1 }
+        var residual = differenceT.map { rhoLast * $0 }
+        if order > 1 {
+            let differences = (1..<order).map { i -> [Float] in
+                let rk = step.rks[i - 1]
+                return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
+            }
+            let sum = Self.weightedSum(Array(rhos.dropLast()), differences)
+            residual = Latent.combine(sum, residual) { $0 + $1 }
+        }
+        return Latent.combine(x, residual) { $0 - scale * $1 }
+    }
+
+    /// R = [rks ** 0, rks ** 1, ...], `rows` rows.
+    private static func powers(_ rks: [Float], _ rows: Int) -> [[Float]] {
+        (0..<rows).map { power in rks.map { rk in power == 0 ? 1 : (power == 1 ? rk : rk * rk) } }
+    }
+
+    /// `einsum("k,bkc...->bc...", rhos, D1s)`.
+    private static func weightedSum(_ rhos: [Float], _ differences: [[Float]]) -> [Float] {
+        Latent.linear(zip(rhos, differences).map { ($0, $1) })
+    }
+}
+
+/// `torch.linalg.solve` for the 2x2 and 3x3 systems of UniPC: Gaussian elimination with partial
+/// pivoting, as LAPACK's sgesv does it.
+enum LinearSolve {
+    static func solve(_ matrix: [[Float]], _ rhs: [Float]) -> [Float] {
+        var a = matrix, b = rhs
+        let n = b.count
+        for column in 0..<n {
+            let pivot = (column..<n).max { abs(a[$0][column]) < abs(a[$1][column]) } ?? column
+            a.swapAt(column, pivot)
+            b.swapAt(column, pivot)
+            for row in (column + 1)..<n {
+                let factor = a[row][column] / a[column][column]
+                for k in column..<n { a[row][k] -= factor * a[column][k] }
+                b[row] -= factor * b[column]
+            }
+        }
+        var x = [Float](repeating: 0, count: n)
+        for row in (0..<n).reversed() {
+            var sum = b[row]
+            for k in (row + 1)..<n { sum -= a[row][k] * x[k] }
+            x[row] = sum / a[row][row]
+        }
+        return x
+    }
+}
