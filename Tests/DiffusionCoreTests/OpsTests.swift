@@ -131,3 +131,36 @@ import Testing
         expectClose(chunked, expected, tolerance: 1e-4, "\(c.name), chunked")
     }
 }
+
+@Suite struct ElementwiseTests {
+    // Hand-computed: each result is one float operation on small integers and halves, exact in float32.
+    let a = Tensor(shape: [2, 3], values: [1, -2, 3.5, 0, 8, -0.5])
+    let b = Tensor(shape: [2, 3], values: [4, 0.5, -1, 2, -8, 1.5])
+
+    @Test func arithmetic() {
+        #expect((a + b).scalars == [5, -1.5, 2.5, 2, 0, 1])
+        #expect((a - b).scalars == [-3, -2.5, 4.5, -2, 16, -2])
+        #expect((a * b).scalars == [4, -1, -3.5, 0, -64, -0.75])
+        #expect((a * 2).scalars == [2, -4, 7, 0, 16, -1])
+        #expect((a / 2).scalars == [0.5, -1, 1.75, 0, 4, -0.25])
+    }
+
+    @Test func scaledInPlaceAddLeavesSharedStorageAlone() {
+        var c = a
+        c.add(b, scale: -0.5)
+        #expect(c.scalars == [-1, -2.25, 4, -1, 12, -1.25])
+        #expect(a.scalars == [1, -2, 3.5, 0, 8, -0.5])
+    }
+
+    @Test func rowBroadcastsOverLastAxis() {
+        let row = Tensor(shape: [3], values: [10, 20, 30])
+        #expect(a.addingRow(row).scalars == [11, 18, 33.5, 10, 28, 29.5])
+    }
+
+    @Test func largeTensorsSplitAcrossThreadsGiveTheSameResult() {
+        // 100_003 elements: several parallel ranges and an uneven last one.
+        let x = Tensor(shape: [100_003], values: (0..<100_003).map { Float($0 % 97) - 48 })
+        let y = (x * x) - x
+        #expect(y.scalars == x.scalars.map { $0 * $0 - $0 })
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import DiffusionCore
+import Foundation
+
+/// `diffuse-bench ops`: the kernels every model spends its time in, against their baselines.
+///
+/// - sgemm through `Tensor.matmul` against OpenBLAS's `cblas_sgemm` called directly on the
+///   same buffers (the tensor core should add nothing);
+/// - the direct SIMD 3x3 convolution at the SD1.5 UNet's shapes against the same convolution
+///   as im2col + sgemm, the textbook way to run a convolution on BLAS.
+struct OpsBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ops", abstract: "Time sgemm and the 3x3 convolution at SD1.5 shapes (GFLOP/s).")
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Timed repetitions per measurement; the best is reported.")
+    var repeats = 5
+
+    func run() throws {
+        if let threads { Parallel.threadCount = threads }
+        var results: [[String: Double]] = []
+        print("threads: \(Parallel.threadCount)")
+        for size in [512, 1024, 2048] {
+            results.append(benchmarkSgemm(m: size, n: size, k: size))
+        }
+        // SD1.5 512x512: the latent is 64x64; each level halves it.
+        for (channels, side) in [(320, 64), (640, 32), (1280, 16), (1280, 8)] {
+            results.append(benchmarkConvolution(channels: channels, side: side, batch: 2))
+        }
+        let json = try JSONSerialization.data(withJSONObject: ["ops": results], options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    private func benchmarkSgemm(m: Int, n: Int, k: Int) -> [String: Double] {
+        let a = Tensor.random(shape: [m, k]), b = Tensor.random(shape: [k, n])
+        var c = Tensor(shape: [m, n])
+        let flops = 2.0 * Double(m * n * k)
+        let core = bestTime(repeats) { _ = a.matmul(b) }
+        let direct = bestTime(repeats) {
+            c.withUnsafeMutableBufferPointer { out in
+                BLAS.sgemm(m: m, n: n, k: k, a: a.storage.pointer, lda: k, b: b.storage.pointer, ldb: n,
+                           c: out.baseAddress!, ldc: n)
+            }
+        }
+        let line = String(format: "sgemm %4dx%4dx%4d   tensor core %6.1f GFLOP/s   OpenBLAS direct %6.1f GFLOP/s   ratio %.3f",
+                          m, n, k, flops / core / 1e9, flops / direct / 1e9, direct / core)
+        print(line)
+        return ["m": Double(m), "n": Double(n), "k": Double(k), "core_gflops": flops / core / 1e9,
+                "blas_gflops": flops / direct / 1e9]
+    }
+
+    private func benchmarkConvolution(channels: Int, side: Int, batch: Int) -> [String: Double] {
+        let x = Tensor.random(shape: [batch, side, side, channels])
+        let weight = Tensor.random(shape: [channels, channels, 3, 3])
+        let conv = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1)
+        let im2col = Im2ColConvolution(weight: weight)
+        let flops = 2.0 * Double(batch * side * side * channels * channels * 9)
+        let direct = bestTime(repeats) { _ = conv(x) }
+        let baseline = bestTime(repeats) { _ = im2col(x) }
+        let line = String(format: "conv3x3 %4d ch %3dx%-3d batch %d   direct %6.1f GFLOP/s   im2col+sgemm %6.1f GFLOP/s   speedup %.2fx",
+                          channels, side, side, batch, flops / direct / 1e9, flops / baseline / 1e9, baseline / direct)
+        print(line)
+        return ["channels": Double(channels), "side": Double(side), "batch": Double(batch),
+                "direct_gflops": flops / direct / 1e9, "im2col_gflops": flops / baseline / 1e9]
+    }
+}
+
+/// A 3x3, stride-1, padding-1 convolution as im2col + sgemm: the patches of every output
+/// pixel are gathered into a `[pixels, 9 * in]` matrix that multiplies the `[9 * in, out]` weight.
+struct Im2ColConvolution {
+    let inChannels: Int
+    let outChannels: Int
+    /// `[ky, kx, in, out]`, the patch matrix's column order.
+    let packed: Tensor
+
+    init(weight: Tensor) {
+        outChannels = weight.shape[0]
+        inChannels = weight.shape[1]
+        packed = weight.permuted([2, 3, 1, 0]).reshaped([9 * inChannels, outChannels])
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
+        let pixels = batch * height * width, patch = 9 * inChannels
+        var columns = Tensor(shape: [pixels, patch])
+        let source = x.storage.pointer
+        columns.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            Parallel.forEach(pixels, minimumPerThread: 64) { p in
+                let (n, y, xx) = (p / (height * width), p / width % height, p % width)
+                for ky in 0..<3 {
+                    let iy = y + ky - 1
+                    guard iy >= 0 && iy < height else { continue }
+                    for kx in 0..<3 {
+                        let ix = xx + kx - 1
+                        guard ix >= 0 && ix < width else { continue }
+                        (out + p * patch + (ky * 3 + kx) * inChannels)
+                            .update(from: source + ((n * height + iy) * width + ix) * inChannels, count: inChannels)
+                    }
+                }
+            }
+        }
+        return columns.matmul(packed).reshaped([batch, height, width, outChannels])
+    }
+}
+
+extension Tensor {
+    /// Uniform values in [-1, 1): timing needs data, not particular data.
+    static func random(shape: [Int]) -> Tensor {
+        var generator = SystemRandomNumberGenerator()
+        let count = shape.reduce(1, *)
+        return Tensor(shape: shape, values: (0..<count).map { _ in Float.random(in: -1..<1, using: &generator) })
+    }
+}
+
+/// The best wall time of `repeats` runs of `body`, after one warm-up run.
+func bestTime(_ repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var best = Double.infinity
+    for _ in 0..<max(1, repeats) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
+}
