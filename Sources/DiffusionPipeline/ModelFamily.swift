@@ -1,0 +1,50 @@
+/// The model families this runtime runs, named as the API names them (`model.type`).
+///
+/// Each family fixes what a request may ask for (SPEC §2): its modality names, its presets,
+/// its image sizes and its default guidance.
+public enum ModelFamily: String, Codable, CaseIterable, Sendable {
+    case sd15 = "sd-1_5"
+    case sdxl = "sd-xl"
+
+    /// The family of a diffusers pipeline class (`model_index.json`'s `_class_name`), nil for
+    /// one this runtime does not run.
+    public init?(pipelineClassName: String) {
+        switch pipelineClassName {
+        case "StableDiffusionPipeline", "StableDiffusionControlNetPipeline": self = .sd15
+        case "StableDiffusionXLPipeline", "StableDiffusionXLControlNetPipeline": self = .sdxl
+        default: return nil
+        }
+    }
+
+    /// The modality names a request may list, in the API's order.
+    public var modalities: [String] {
+        switch self {
+        case .sd15: return ["canny", "pose", "depth", "lines", "seg", "scribble", "lineart", "normal-map", "illusion"]
+        case .sdxl: return ["canny", "pose", "depth", "seg", "illusion", "scribble"]
+        }
+    }
+
+    /// The preset names a request may use.
+    public var presets: [String] {
+        switch self {
+        case .sd15: return ["character", "landscape", "city", "interior"]
+        case .sdxl: return ["character", "landscape"]
+        }
+    }
+
+    /// The allowed width and height (both also multiples of 8).
+    public var sizeRange: ClosedRange<Int> {
+        switch self {
+        case .sd15: return 64...1024
+        case .sdxl: return 512...2048
+        }
+    }
+
+    /// The guidance scale when the request gives none.
+    public var defaultGuidance: Double {
+        switch self {
+        case .sd15: return 7.5
+        case .sdxl: return 6
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import DiffusionSchedulers
+import Foundation
+
+/// The folder every model is read from (SPEC §1): diffusers pipeline folders by model id,
+/// `controlnets/<family>/<modality>/`, `ip-adapters/<family>/<type>/` and `presets.json`.
+///
+/// Resolving checks that the folders and files a generation will read are there, so a
+/// request fails before any weight is loaded; loading the weights is the models' business.
+public struct ModelsDirectory: Sendable {
+    public let url: URL
+
+    public init(url: URL) {
+        self.url = url
+    }
+
+    /// The pipeline folder `<models>/<id>/`.
+    ///
+    /// - Throws: `GenerationError` 400 for an id that is not a plain folder name (checked
+    ///   before the file system is touched) or a pipeline class this runtime does not run,
+    ///   404 when there is no such model, 500 when its folder is incomplete or unreadable.
+    public func model(_ id: String) throws -> ModelFolder {
+        try Self.checkModelId(id)
+        let folder = url.appendingPathComponent(id, isDirectory: true)
+        let indexURL = folder.appendingPathComponent("model_index.json")
+        guard FileManager.default.fileExists(atPath: indexURL.path) else {
+            throw GenerationError.notFound("model '\(id)' not found in \(url.path)", field: "modelId")
+        }
+        let index: ModelIndex = try decodeJSON(at: indexURL)
+        guard let family = ModelFamily(pipelineClassName: index.className) else {
+            throw GenerationError.badRequest(
+                "model '\(id)' is a \(index.className); only Stable Diffusion 1.5 and SDXL pipelines are supported",
+                field: "modelId")
+        }
+        try requireFiles(ModelFolder.requiredFiles(for: family), in: folder, of: "model '\(id)'")
+        return ModelFolder(
+            id: id, url: folder, family: family,
+            // diffusers' SDXL pipelines default this to true when model_index.json omits it.
+            forceZerosForEmptyPrompt: family == .sdxl && (index.forceZerosForEmptyPrompt ?? true),
+            schedulerConfig: try decodeJSON(at: folder.appendingPathComponent(ModelFolder.schedulerConfigPath)))
+    }
+
+    /// The ControlNet folder `controlnets/<family>/<modality>/`.
+    ///
+    /// - Throws: `GenerationError` 404 naming the modality and family when the folder is
+    ///   missing, 500 when it lacks its config or weights.
+    public func controlNet(modality: String, family: ModelFamily) throws -> URL {
+        let folder = url.appendingPathComponent("controlnets/\(family.rawValue)/\(modality)", isDirectory: true)
+        guard directoryExists(folder) else {
+            throw GenerationError.notFound(
+                "no ControlNet for modality '\(modality)' of family \(family.rawValue) (expected \(folder.path))",
+                field: "modality")
+        }
+        try requireFiles(["config.json", "diffusion_pytorch_model.safetensors"], in: folder,
+                         of: "the \(family.rawValue) '\(modality)' ControlNet")
+        return folder
+    }
+
+    /// The IP-Adapter folder `ip-adapters/<family>/<type>/`.
+    ///
+    /// - Throws: `GenerationError` 404 naming the type and family when the folder is missing,
+    ///   500 when it lacks `ip-adapter.safetensors` or its image encoder.
+    public func ipAdapter(type: IPAdapterType, family: ModelFamily) throws -> IPAdapterFolder {
+        let folder = url.appendingPathComponent("ip-adapters/\(family.rawValue)/\(type.rawValue)", isDirectory: true)
+        guard directoryExists(folder) else {
+            throw GenerationError.notFound(
+                "no \(type.rawValue) IP-Adapter for family \(family.rawValue) (expected \(folder.path))",
+                field: "ipAdapterType")
+        }
+        try requireFiles(IPAdapterFolder.requiredFiles, in: folder, of: "the \(family.rawValue) \(type.rawValue) IP-Adapter")
+        return IPAdapterFolder(type: type, url: folder)
+    }
+
+    /// Refuses ids that could leave `<models>` or name a hidden entry (SPEC §1).
+    static func checkModelId(_ id: String) throws {
+        guard !id.isEmpty, !id.contains("/"), !id.contains("\\"), !id.contains(".."), !id.hasPrefix("."),
+              !id.contains("\0")
+        else {
+            throw GenerationError.badRequest(
+                "modelId '\(id)' must name a folder directly under the models directory "
+                    + "(no '/', '\\', '..' or leading '.')",
+                field: "modelId")
+        }
+    }
+
+    private func requireFiles(_ paths: [String], in folder: URL, of what: String) throws {
+        for path in paths where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(path).path) {
+            throw GenerationError.internalError("\(what) is incomplete: \(folder.appendingPathComponent(path).path) is missing")
+        }
+    }
+
+    private func directoryExists(_ folder: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+}
+
+/// Decodes a JSON file of the models directory; an unreadable or malformed file is the
+/// server's fault (500), named by its path.
+func decodeJSON<T: Decodable>(at url: URL) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+    } catch {
+        throw GenerationError.internalError("cannot read \(url.path): \(error)")
+    }
+}
+
+/// The keys of `model_index.json` the runtime reads.
+private struct ModelIndex: Decodable {
+    let className: String
+    let forceZerosForEmptyPrompt: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case className = "_class_name"
+        case forceZerosForEmptyPrompt = "force_zeros_for_empty_prompt"
+    }
+}

@@ -1,1 +1,0 @@
-// DiffusionPipeline: placeholder until its first source file lands.

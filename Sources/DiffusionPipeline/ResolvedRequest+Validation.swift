@@ -1,0 +1,122 @@
+import DiffusionDetectors
+import DiffusionSchedulers
+import Foundation
+
+extension ResolvedRequest {
+    /// Validates `request` and fills in its defaults (SPEC §2).
+    ///
+    /// Checks the model, ControlNets, IP-Adapter and asset ids exist, without loading any
+    /// weight or decoding any image. A missing `seed` becomes a random one.
+    ///
+    /// - Throws: `GenerationError`: 400 naming the field for a value out of range or
+    ///   malformed (never clamped), 404 for a model, ControlNet, IP-Adapter or asset that is
+    ///   not there, 500 for a broken models directory.
+    public init(_ request: GenerationRequest, models: ModelsDirectory, assets: AssetStore) throws {
+        if let concepts = request.concepts, !concepts.isEmpty {
+            throw GenerationError.badRequest("concepts (LoRA) are not supported yet", field: "concepts")
+        }
+        let model = try models.model(request.modelId)
+        let family = model.family
+        var warnings = request.unknownFields.map { "unknown field '\($0)' ignored" }
+        warnings += Self.fluxOnlyWarnings(request)
+
+        let modalities = try ControlNetModality.parse(request.modality, family: family, presets: models.presets())
+        let controlNets = try modalities.map {
+            ControlNet(modality: $0, folder: try models.controlNet(modality: $0.name, family: family))
+        }
+        let disableModalityDetection = request.disableModalityDetection ?? true
+        if !disableModalityDetection { try Self.checkDetectors(modalities, models: models) }
+
+        let controlImage = try Self.controlImage(request, assets: assets, warnings: &warnings)
+        let ipAdapterImages = try Self.ipAdapterImages(request, assets: assets, warnings: &warnings)
+        let ipAdapterScales = try Self.ipAdapterScales(request, count: ipAdapterImages.count, warnings: &warnings)
+        let ipAdapterType = try Self.ipAdapterType(request.ipAdapterType)
+
+        let guidance = try Self.number(request.guidance, "guidance", default: family.defaultGuidance, in: 0...20)
+        if request.negativePrompt != nil && guidance <= 1 {
+            warnings.append("negativePrompt is ignored: guidance <= 1 turns classifier-free guidance off")
+        }
+        let controlStart = try Self.number(request.controlStart, "controlStart", default: 0, in: 0...0.9)
+        let controlEnd = try Self.number(request.controlEnd, "controlEnd", default: 1, in: 0.1...1)
+        guard controlEnd > controlStart else {
+            throw GenerationError.badRequest(
+                "controlEnd (\(controlEnd)) must be greater than controlStart (\(controlStart))", field: "controlEnd")
+        }
+        if let parent = request.imageParentId { _ = try assets.asset(parent, field: "imageParentId") }
+
+        self.init(
+            model: model, prompt: request.prompt, negativePrompt: request.negativePrompt,
+            controlNets: controlNets, controlImage: controlImage,
+            controlStart: controlStart, controlEnd: controlEnd, disableModalityDetection: disableModalityDetection,
+            imageParentId: request.imageParentId, imageHide: request.imageHide ?? false,
+            ipAdapter: try models.ipAdapter(type: ipAdapterType, family: family),
+            ipAdapterImages: ipAdapterImages, ipAdapterScales: ipAdapterScales,
+            numSamples: try Self.integer(request.numSamples, "numSamples", default: 4, in: 1...128),
+            numInferenceSteps: try Self.integer(request.numInferenceSteps, "numInferenceSteps", default: 30, in: 1...150),
+            guidance: guidance,
+            width: try Self.size(request.width, "width", family: family),
+            height: try Self.size(request.height, "height", family: family),
+            scheduler: try Self.scheduler(request.scheduler, model: model),
+            seed: try Self.seed(request.seed),
+            hideResults: request.hideResults ?? false, intermediateImages: request.intermediateImages ?? false,
+            warnings: warnings)
+    }
+
+    /// Flux-only fields are accepted and ignored (SPEC §2).
+    private static func fluxOnlyWarnings(_ request: GenerationRequest) -> [String] {
+        let present: [(String, Bool)] = [
+            ("negativePromptStrength", request.negativePromptStrength != nil),
+            ("baseModelId", request.baseModelId != nil),
+            ("modelEpoch", request.modelEpoch != nil),
+        ]
+        return present.filter(\.1).map { "\($0.0) applies to Flux models only and is ignored" }
+    }
+
+    /// With detection on, every modality needs a detector (or none, like `illusion`).
+    private static func checkDetectors(_ modalities: [ControlNetModality], models: ModelsDirectory) throws {
+        for modality in modalities {
+            do {
+                _ = try DetectorRegistry.makeDetector(modality: modality.name, modelsDirectory: models.url)
+            } catch let error as DetectionError {
+                throw GenerationError.badRequest(error.description, field: "disableModalityDetection")
+            }
+        }
+    }
+
+    private static func ipAdapterType(_ value: String?) throws -> IPAdapterType {
+        guard let value else { return .style }
+        guard let type = IPAdapterType(rawValue: value) else {
+            throw GenerationError.badRequest("ipAdapterType must be style or character, not '\(value)'", field: "ipAdapterType")
+        }
+        return type
+    }
+
+    private static func scheduler(_ value: String?, model: ModelFolder) throws -> String {
+        if let value {
+            guard schedulerNames.contains(value) else {
+                throw GenerationError.badRequest(
+                    "scheduler '\(value)' is not one of \(schedulerNames.joined(separator: ", "))", field: "scheduler")
+            }
+            return value
+        }
+        guard let name = model.schedulerConfig.className, schedulerNames.contains(name) else {
+            throw GenerationError.internalError(
+                "\(model.schedulerConfigURL.path) names scheduler '\(model.schedulerConfig.className ?? "")', "
+                    + "which is not supported; give `scheduler` in the request")
+        }
+        return name
+    }
+
+    /// The request's seed, or a random one.
+    static func seed(_ value: String?) throws -> UInt64 {
+        guard let value else {
+            var generator = SystemRandomNumberGenerator()
+            return generator.next()
+        }
+        // UInt64.init accepts a leading "+"; the rule is digits only.
+        guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }), let seed = UInt64(value) else {
+            throw GenerationError.badRequest("\(seedRule), not '\(value)'", field: "seed")
+        }
+        return seed
+    }
+}
