@@ -12,6 +12,13 @@ final class GradientRows {
     private let magnitudes: UnsafeMutablePointer<Int32>
     private let dxs: UnsafeMutablePointer<Int16>
     private let dys: UnsafeMutablePointer<Int16>
+    /// Per channel value, with one replicated pixel on either side: `above + 2 middle + below`
+    /// (smoothing across rows, for dx) and `below - above` (differencing across rows, for dy).
+    private let smoothed: UnsafeMutablePointer<Int16>
+    private let differenced: UnsafeMutablePointer<Int16>
+    /// Per channel value: the Sobel derivatives of every channel of the row being loaded.
+    private let channelDx: UnsafeMutablePointer<Int16>
+    private let channelDy: UnsafeMutablePointer<Int16>
 
     init(source: UnsafePointer<UInt8>, width: Int, height: Int) {
         self.source = source
@@ -24,12 +31,20 @@ final class GradientRows {
         dxs.initialize(repeating: 0, count: 3 * padded)
         dys = .allocate(capacity: 3 * padded)
         dys.initialize(repeating: 0, count: 3 * padded)
+        smoothed = .allocate(capacity: 3 * padded)
+        differenced = .allocate(capacity: 3 * padded)
+        channelDx = .allocate(capacity: 3 * width)
+        channelDy = .allocate(capacity: 3 * width)
     }
 
     deinit {
         magnitudes.deallocate()
         dxs.deallocate()
         dys.deallocate()
+        smoothed.deallocate()
+        differenced.deallocate()
+        channelDx.deallocate()
+        channelDy.deallocate()
     }
 
     /// Magnitudes of the row in `slot`; indices -1 and `width` hold zero.
@@ -39,31 +54,63 @@ final class GradientRows {
 
     /// Computes image row `y` into `slot`; a row outside the image is all zero magnitude.
     func load(row y: Int, into slot: Int) {
-        let m = magnitude(slot: slot), gx = dx(slot: slot), gy = dy(slot: slot)
         guard y >= 0, y < height else {
-            m.update(repeating: 0, count: width)
+            magnitude(slot: slot).update(repeating: 0, count: width)
             return
         }
-        // Replicated border: the rows and columns past the edge repeat the edge.
-        let above = source + max(y - 1, 0) * width * 3
-        let middle = source + y * width * 3
-        let below = source + min(y + 1, height - 1) * width * 3
+        filterRows(y)
+        filterColumns()
+        keepLargestChannel(into: slot)
+    }
+
+    /// The Sobel kernels are separable: [1 2 1] across rows then [-1 0 1] along the row for dx,
+    /// [-1 0 1] across rows then [1 2 1] along the row for dy. This is the across-rows half,
+    /// with rows past the top and bottom replicated.
+    private func filterRows(_ y: Int) {
+        let rowBytes = width * 3
+        let above = source + max(y - 1, 0) * rowBytes
+        let middle = source + y * rowBytes
+        let below = source + min(y + 1, height - 1) * rowBytes
+        let s = smoothed + 3, d = differenced + 3
+        for k in 0..<rowBytes {
+            let a = Int16(above[k]), m = Int16(middle[k]), b = Int16(below[k])
+            s[k] = a + 2 * m + b
+            d[k] = b - a
+        }
+        // Replicated columns: the pixel before the first and after the last repeat them.
+        for c in 0..<3 {
+            smoothed[c] = s[c]
+            differenced[c] = d[c]
+            s[rowBytes + c] = s[rowBytes - 3 + c]
+            d[rowBytes + c] = d[rowBytes - 3 + c]
+        }
+    }
+
+    /// The along-the-row half; the same channel of the neighbouring pixels is 3 values away.
+    private func filterColumns() {
+        let s = smoothed + 3, d = differenced + 3
+        for k in 0..<width * 3 {
+            channelDx[k] = s[k + 3] - s[k - 3]
+            channelDy[k] = d[k - 3] + 2 * d[k] + d[k + 3]
+        }
+    }
+
+    /// Per pixel, the channel of largest `|dx| + |dy|`; on a tie the first, as OpenCV's strict `>`.
+    private func keepLargestChannel(into slot: Int) {
+        let m = magnitude(slot: slot), gx = dx(slot: slot), gy = dy(slot: slot)
         for x in 0..<width {
-            let left = max(x - 1, 0) * 3, right = min(x + 1, width - 1) * 3
-            var best: Int32 = -1
-            for c in 0..<3 {
-                let horizontal = Int32(above[right + c]) + 2 * Int32(middle[right + c]) + Int32(below[right + c])
-                    - Int32(above[left + c]) - 2 * Int32(middle[left + c]) - Int32(below[left + c])
-                let vertical = Int32(below[left + c]) + 2 * Int32(below[x * 3 + c]) + Int32(below[right + c])
-                    - Int32(above[left + c]) - 2 * Int32(above[x * 3 + c]) - Int32(above[right + c])
-                let norm = abs(horizontal) + abs(vertical)
-                if norm > best {
-                    best = norm
-                    gx[x] = Int16(horizontal)
-                    gy[x] = Int16(vertical)
+            var best = 3 * x
+            var bestNorm = abs(Int32(channelDx[best])) + abs(Int32(channelDy[best]))
+            for k in 3 * x + 1..<3 * x + 3 {
+                let norm = abs(Int32(channelDx[k])) + abs(Int32(channelDy[k]))
+                if norm > bestNorm {
+                    best = k
+                    bestNorm = norm
                 }
             }
-            m[x] = best
+            m[x] = bestNorm
+            gx[x] = channelDx[best]
+            gy[x] = channelDy[best]
         }
     }
 }
