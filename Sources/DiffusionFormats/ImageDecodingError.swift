@@ -10,6 +10,8 @@ public struct ImageDecodingError: Error, CustomStringConvertible, Sendable {
         case empty
         /// More pixels than `ImageDecodingError.maximumPixelCount`.
         case tooLarge
+        /// Bytes of neither accepted format (see `ImageDecoder`).
+        case unsupportedFormat
     }
 
     /// The most pixels a decoder accepts: the specification's 64 megapixels, read as
@@ -17,7 +19,7 @@ public struct ImageDecodingError: Error, CustomStringConvertible, Sendable {
     public static let maximumPixelCount = 64_000_000
 
     public let kind: Kind
-    /// "PNG", "JPEG".
+    /// "PNG", "JPEG", or "image" when the format is not known.
     public let format: String
     public let message: String
 

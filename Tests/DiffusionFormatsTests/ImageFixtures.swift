@@ -1,0 +1,48 @@
+import DiffusionCore
+import DiffusionFormats
+import Foundation
+
+/// Tests/Goldens/images, made by its generate.py with the pinned reference venv.
+let imageGoldens = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Goldens/images")
+
+/// The bytes of Tests/Goldens/images/files/`name`.
+func imageFile(_ name: String) throws -> Data {
+    try Data(contentsOf: imageGoldens.appendingPathComponent("files").appendingPathComponent(name))
+}
+
+/// A U8 [height, width, 3] tensor of a golden file as an image.
+func goldenImage(_ file: SafeTensorsFile, _ name: String) throws -> RGBImage {
+    let tensor = try file.tensor(named: name)
+    return RGBImage(width: tensor.shape[1], height: tensor.shape[0], pixels: tensor.scalars.map { UInt8($0) })
+}
+
+/// generate.py's `pattern`: a high-frequency integer image rebuilt here instead of stored.
+func patternImage(width: Int, height: Int) -> RGBImage {
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    for y in 0..<height {
+        for x in 0..<width {
+            for c in 0..<3 {
+                pixels[3 * (y * width + x) + c] = UInt8(((x * 31 + y * 17 + c * 101) ^ (x * y * 7 + c)) & 255)
+            }
+        }
+    }
+    return RGBImage(width: width, height: height, pixels: pixels)
+}
+
+/// How two same-sized images differ: the share of samples that are equal and the largest
+/// difference in levels.
+struct PixelComparison: CustomStringConvertible {
+    let samples: Int
+    let equal: Int
+    let maximumDifference: Int
+
+    init(_ actual: RGBImage, _ expected: RGBImage) {
+        precondition(actual.width == expected.width && actual.height == expected.height, "sizes differ")
+        samples = actual.pixels.count
+        equal = zip(actual.pixels, expected.pixels).count { $0 == $1 }
+        maximumDifference = zip(actual.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+    }
+
+    var description: String { "\(equal)/\(samples) samples equal, largest difference \(maximumDifference)" }
+}
