@@ -1,0 +1,78 @@
+// Follows diffusers' models/attention_processor.py (Attention with AttnProcessor2_0 and IPAdapterAttnProcessor2_0).
+import DiffusionCore
+
+/// diffusers' `Attention` module: `to_q`, `to_k`, `to_v`, `to_out.0`. (Named after the class's
+/// older diffusers name so it does not shadow DiffusionCore's `Attention` kernel.)
+///
+/// A class, not a value: an IP-Adapter loader attaches its `to_k_ip`/`to_v_ip` projections to the
+/// layers `UNet2DConditionModel.crossAttentionLayers` lists, after the UNet is built.
+public final class CrossAttention: @unchecked Sendable {
+    let toQ: Linear
+    let toK: Linear
+    let toV: Linear
+    let toOut: Linear
+    public let heads: Int
+    /// One entry per IP-Adapter image, in the order of the `IPAdapterTokens` passed to the forward.
+    public var ipAdapters: [IPAdapterProjection] = []
+
+    /// - Parameters:
+    ///   - contextDim: the key/value input width (`cross_attention_dim`; `queryDim` for self-attention).
+    ///   - bias: whether q/k/v have biases (false in the UNet's transformers, true in the VAE).
+    public init(_ w: WeightScope, queryDim: Int, contextDim: Int, heads: Int, headDim: Int, bias: Bool) throws {
+        let inner = heads * headDim
+        toQ = try w["to_q"].linear(queryDim, inner, bias: bias)
+        toK = try w["to_k"].linear(contextDim, inner, bias: bias)
+        toV = try w["to_v"].linear(contextDim, inner, bias: bias)
+        toOut = try w["to_out"][0].linear(inner, queryDim)
+        self.heads = heads
+    }
+
+    /// Attends `x` `[batch, tokens, queryDim]` over `context` (itself when nil), then adds, per
+    /// IP-Adapter image k, `scale_k * attention(q, to_k_ip_k(tokens_k), to_v_ip_k(tokens_k))` before `to_out`.
+    /// Scores are float32 throughout, so `upcast_attention`/`upcast_softmax` change nothing.
+    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, ipAdapterTokens: [IPAdapterTokens] = []) throws -> Tensor {
+        let context = context ?? x
+        let query = toQ(x)
+        var hidden = Attention.scaledDotProduct(query: query, key: toK(context), value: toV(context), heads: heads)
+        guard ipAdapterTokens.count == ipAdapters.count else {
+            throw ModelInputError(
+                "\(ipAdapterTokens.count) IP-Adapter token set(s) given to a cross-attention with \(ipAdapters.count) adapter(s)")
+        }
+        for (adapter, tokens) in zip(ipAdapters, ipAdapterTokens) where tokens.scale != 0 {
+            try tokens.check(batch: x.shape[0], width: adapter.toKIP.inFeatures)
+            let ip = Attention.scaledDotProduct(
+                query: query, key: adapter.toKIP(tokens.tokens), value: adapter.toVIP(tokens.tokens), heads: heads)
+            hidden.add(ip, scale: tokens.scale)
+        }
+        return toOut(hidden)
+    }
+}
+
+/// The IP-Adapter key and value projections of one cross-attention layer for one adapter
+/// (`to_k_ip.<k>`/`to_v_ip.<k>` in diffusers' IPAdapterAttnProcessor).
+public struct IPAdapterProjection: Sendable {
+    public let toKIP: Linear
+    public let toVIP: Linear
+
+    public init(toKIP: Linear, toVIP: Linear) {
+        self.toKIP = toKIP
+        self.toVIP = toVIP
+    }
+}
+
+/// The image tokens of one IP-Adapter image, `[batch, tokens, cross_attention_dim]`, and its scale.
+public struct IPAdapterTokens: Sendable {
+    public let tokens: Tensor
+    public let scale: Float
+
+    public init(tokens: Tensor, scale: Float) {
+        self.tokens = tokens
+        self.scale = scale
+    }
+
+    func check(batch: Int, width: Int) throws {
+        guard tokens.rank == 3, tokens.shape[0] == batch, tokens.shape[2] == width else {
+            throw ModelInputError("IP-Adapter tokens \(tokens.shape) do not fit [\(batch), n, \(width)]")
+        }
+    }
+}
