@@ -31,6 +31,7 @@ public struct DDIMScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name, maximum: noise.alphasCumprod.count)
         self.numInferenceSteps = numInferenceSteps
         timesteps = IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: noise.alphasCumprod.count, offset: stepsOffset)
             .map(Double.init)

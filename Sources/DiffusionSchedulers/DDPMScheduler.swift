@@ -34,9 +34,7 @@ public struct DDPMScheduler: Scheduler {
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
         let train = noise.alphasCumprod.count
-        guard numInferenceSteps > 0, numInferenceSteps <= train else {
-            throw SchedulerError.invalidStepCount(scheduler: name, steps: numInferenceSteps)
-        }
+        try SchedulerError.requireSteps(numInferenceSteps, name, maximum: train)
         timesteps = IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: train, offset: stepsOffset)
             .map(Double.init)
     }

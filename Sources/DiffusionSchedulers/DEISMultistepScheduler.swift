@@ -44,12 +44,13 @@ public struct DEISMultistepScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        guard numInferenceSteps > 0 else { throw SchedulerError.invalidStepCount(scheduler: name, steps: numInferenceSteps) }
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         // Converted sigmas end on a repeat of their last value, interpolated ones on sigma_min.
         let schedule = SolverSchedule(
             steps: numInferenceSteps, options: options,
             final: { $0 == .interpolated ? .trainingMinimum : .repeatLast }, noise: noise)
         timesteps = schedule.timesteps.map(Double.init)
+        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
         sigmas = schedule.sigmas
         points = sigmas.map(SolverPoint.init)
         modelOutputs = []
@@ -111,14 +112,14 @@ public struct DEISMultistepScheduler: Scheduler {
     }
 
     /// diffusers' `ind_fn`: the antiderivative at `t` of node `b`'s Lagrange basis polynomial in
-    /// log rho, given the other nodes, in float32 like numpy's float32 logs.
+    /// log rho, given the other nodes. The coefficients are differences of nearly equal values,
+    /// so the logs are numpy's float32 ones, bit for bit.
     private static func basisIntegral(_ t: Float, _ b: Float, _ others: [Float]) -> Float {
-        let logT = log(t), logB = log(b)
+        let logT = NumpyFloat.log(t), logB = NumpyFloat.log(b), logC = NumpyFloat.log(others[0])
         if others.count == 1 {
-            let logC = log(others[0])
             return t * (-logC + logT - 1) / (logB - logC)
         }
-        let logC = log(others[0]), logD = log(others[1])
+        let logD = NumpyFloat.log(others[1])
         let numerator = t * (logC * (logD - logT + 1) - logD * logT + logD + logT * logT - 2 * logT + 2)
         return numerator / ((logB - logC) * (logB - logD))
     }

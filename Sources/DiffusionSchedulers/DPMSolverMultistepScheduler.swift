@@ -55,10 +55,11 @@ public struct DPMSolverMultistepScheduler: Scheduler {
 
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        guard numInferenceSteps > 0 else { throw SchedulerError.invalidStepCount(scheduler: name, steps: numInferenceSteps) }
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let finalSigma: SolverSchedule.FinalSigma = finalSigmaIsZero ? .zero : .trainingMinimum
         let schedule = SolverSchedule(steps: numInferenceSteps, options: options, final: { _ in finalSigma }, noise: noise)
         timesteps = schedule.timesteps.map(Double.init)
+        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
         sigmas = schedule.sigmas
         points = sigmas.map(SolverPoint.init)
         modelOutputs = []

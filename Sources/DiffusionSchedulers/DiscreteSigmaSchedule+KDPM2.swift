@@ -21,7 +21,7 @@ struct KDPM2Schedule {
         base = schedule.sigmas
         baseTimesteps = schedule.timesteps
         keepsDouble = options.sigmaSpacing != .interpolated
-        logSigmas = noise.sigmas.map { Foundation.log($0) }
+        logSigmas = noise.sigmas.map(NumpyFloat.log)
     }
 
     /// `exp(log(a).lerp(log(b), 0.5))` in float32; torch's lerp at weight 0.5 is

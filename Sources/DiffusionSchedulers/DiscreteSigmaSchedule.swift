@@ -55,7 +55,7 @@ struct DiscreteSigmaSchedule {
             sigmas = options.sigmaSpacing == .karras
                 ? SigmaSchedule.karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
                 : SigmaSchedule.exponential(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
-            let logSigmas = trainSigmas.map { Foundation.log($0) }
+            let logSigmas = trainSigmas.map(NumpyFloat.log)
             timesteps = sigmas.map { SigmaSchedule.sigmaToT($0, logSigmas: logSigmas) }
         }
         let last: Float = options.finalSigmaIsMin ? trainSigmas[0] : 0

@@ -28,7 +28,9 @@ public struct HeunDiscreteScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
+        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
         (timesteps, sigmas) = Self.doubled(schedule)
         stepIndex = nil
         predictor = nil

@@ -30,7 +30,9 @@ public struct KDPM2AncestralDiscreteScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let schedule = KDPM2Schedule(steps: numInferenceSteps, options: options, noise: noise)
+        try SchedulerError.requireDistinctStart(schedule.baseTimesteps, name, steps: numInferenceSteps)
         let base = schedule.base
         let next = Array(base.dropFirst()) + [0]
         let up = zip(base, next).map { s, n in (n * n * (s * s - n * n) / (s * s)).squareRoot() }

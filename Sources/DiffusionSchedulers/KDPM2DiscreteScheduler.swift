@@ -28,7 +28,9 @@ public struct KDPM2DiscreteScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let schedule = KDPM2Schedule(steps: numInferenceSteps, options: options, noise: noise)
+        try SchedulerError.requireDistinctStart(schedule.baseTimesteps, name, steps: numInferenceSteps)
         let base = schedule.base
         // Each sigma's midpoint with the one before it; the first has none (diffusers gets NaN).
         let midpoints = [Float.nan] + KDPM2Schedule.logMidpoints(Array(base.dropFirst()), Array(base.dropLast()))

@@ -26,7 +26,9 @@ public struct LMSDiscreteScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
+        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
         timesteps = schedule.timesteps
         sigmas = schedule.sigmas
         stepIndex = nil

@@ -37,11 +37,12 @@ public struct PNDMScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         let train = noise.alphasCumprod.count
         stride = train / numInferenceSteps
         // Ascending, then the second-to-last is repeated: PLMS spends two model calls on its first step.
         let ascending = Array(IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: train, offset: stepsOffset).reversed())
-        let plms = ascending.dropLast() + [ascending[ascending.count - 2], ascending[ascending.count - 1]]
+        let plms = ascending.dropLast() + ascending.dropLast().suffix(1) + ascending.suffix(1)
         timesteps = plms.reversed().map(Double.init)
         counter = 0
         ets = []

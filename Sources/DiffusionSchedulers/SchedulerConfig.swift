@@ -49,9 +49,13 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// Decodes `scheduler_config.json`.
+    /// Decodes `scheduler_config.json`. Python's json module writes infinite floats as bare
+    /// `Infinity` / `-Infinity` (diffusers saves `"lambda_min_clipped": -Infinity`), which strict
+    /// JSON rejects; JSON5 reads them.
     public init(json: Data) throws {
-        self = try JSONDecoder().decode(SchedulerConfig.self, from: json)
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
+        self = try decoder.decode(SchedulerConfig.self, from: json)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -105,6 +109,9 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
     case unsupportedOption(scheduler: String, option: String, value: String)
     /// `setTimesteps` was given a step count the scheduler cannot produce.
     case invalidStepCount(scheduler: String, steps: Int)
+    /// The schedule starts with a repeated timestep: diffusers, finding its place by timestep,
+    /// would start at the second copy and run off the end of the schedule.
+    case repeatedFirstTimestep(scheduler: String, steps: Int, timestep: Double)
 
     public var description: String {
         switch self {
@@ -114,6 +121,22 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
             return "\(scheduler): \(option) = \(value) is not supported"
         case .invalidStepCount(let scheduler, let steps):
             return "\(scheduler): cannot make a schedule of \(steps) steps"
+        case .repeatedFirstTimestep(let scheduler, let steps, let timestep):
+            return "\(scheduler): the schedule of \(steps) steps starts with timestep \(timestep) twice, "
+                + "which diffusers cannot run (it would skip the first step and overrun the schedule)"
+        }
+    }
+
+    /// Throws unless `steps` is in 1...`maximum`.
+    static func requireSteps(_ steps: Int, _ scheduler: String, maximum: Int = .max) throws {
+        guard steps >= 1, steps <= maximum else { throw invalidStepCount(scheduler: scheduler, steps: steps) }
+    }
+
+    /// Throws if `timesteps` starts with a repeat (see `repeatedFirstTimestep`); the schedulers
+    /// that find their first step with `SigmaSchedule.index` call this.
+    static func requireDistinctStart(_ timesteps: [Double], _ scheduler: String, steps: Int) throws {
+        if timesteps.count > 1, timesteps[0] == timesteps[1] {
+            throw repeatedFirstTimestep(scheduler: scheduler, steps: steps, timestep: timesteps[0])
         }
     }
 }

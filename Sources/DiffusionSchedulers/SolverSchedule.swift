@@ -45,7 +45,7 @@ struct SolverSchedule {
             sigmas = options.sigmaSpacing == .karras
                 ? SigmaSchedule.karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
                 : SigmaSchedule.exponential(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
-            let logSigmas = trainSigmas.map { Foundation.log($0) }
+            let logSigmas = trainSigmas.map(NumpyFloat.log)
             let rounds = options.sigmaSpacing == .karras && options.roundsKarrasTimesteps
             // `.to(torch.int64)` truncates whatever was not rounded.
             timesteps = sigmas.map { sigma in

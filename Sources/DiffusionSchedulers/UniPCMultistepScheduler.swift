@@ -53,13 +53,14 @@ public struct UniPCMultistepScheduler: Scheduler {
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        guard numInferenceSteps > 0 else { throw SchedulerError.invalidStepCount(scheduler: name, steps: numInferenceSteps) }
+        try SchedulerError.requireSteps(numInferenceSteps, name)
         // sigma_min means the schedule's own last sigma for converted sigmas, the training one otherwise.
         let isZero = finalSigmaIsZero
         let schedule = SolverSchedule(
             steps: numInferenceSteps, options: options,
             final: { isZero ? .zero : ($0 == .interpolated ? .trainingMinimum : .repeatLast) }, noise: noise)
         timesteps = schedule.timesteps.map(Double.init)
+        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
         sigmas = schedule.sigmas
         points = sigmas.map(SolverPoint.init)
         modelOutputs = []

@@ -111,6 +111,66 @@ def extra_configs():
         ("EulerDiscreteScheduler", "exponential-sigmas", dict(sd15, use_exponential_sigmas=True)),
         ("EulerDiscreteScheduler", "sigma-min-linspace", dict(sd15, final_sigmas_type="sigma_min",
                                                               timestep_spacing="linspace")),
+    ] + option_configs()
+
+
+def option_configs():
+    """One case per option of the issue's list that the cases above leave out (appended, so the
+    earlier cases stay byte-identical). A fourth element overrides the step count."""
+    sd15, sdxl = load_config("sd15-pndm.json"), load_config("sdxl-euler.json")
+    dpm, single, deis, unipc = ("DPMSolverMultistepScheduler", "DPMSolverSinglestepScheduler",
+                                "DEISMultistepScheduler", "UniPCMultistepScheduler")
+    trained = {"num_train_timesteps": 100, "trained_betas": [0.001 * (i + 1) for i in range(100)]}
+    return [
+        (dpm, "sde-dpmsolver-sigma-min", dict(sd15, algorithm_type="sde-dpmsolver", final_sigmas_type="sigma_min")),
+        (dpm, "exponential-sigmas", dict(sd15, use_exponential_sigmas=True)),
+        # (squaredcos_cap_v2 with karras sigmas repeats its first timestep, which diffusers cannot run.)
+        (dpm, "karras-threshold-vpred", dict(sd15, use_karras_sigmas=True, thresholding=True,
+                                             prediction_type="v_prediction", sample_max_value=1.5)),
+        (dpm, "lambda-clip-zero-snr-leading", dict(sd15, lambda_min_clipped=-5.1, rescale_betas_zero_snr=True,
+                                                   timestep_spacing="leading")),
+        (dpm, "dpmsolver-order3-sigma-min", dict(sd15, algorithm_type="dpmsolver", solver_order=3,
+                                                 final_sigmas_type="sigma_min")),
+        (dpm, "sde-dpmsolver++-heun-order3", dict(sd15, algorithm_type="sde-dpmsolver++", solver_type="heun",
+                                                  solver_order=3)),
+        (dpm, "dpmsolver-threshold-sample", dict(sd15, algorithm_type="dpmsolver", thresholding=True,
+                                                 prediction_type="sample", final_sigmas_type="sigma_min")),
+        (dpm, "20-steps-trailing", dict(sdxl, timestep_spacing="trailing"), 20),
+        (dpm, "trained-betas", trained),
+        (single, "dpmsolver-heun-order3", dict(sd15, algorithm_type="dpmsolver", solver_type="heun", solver_order=3,
+                                               final_sigmas_type="sigma_min", lower_order_final=False)),
+        (single, "karras-sigma-min-no-lower-order-final", dict(sd15, use_karras_sigmas=True,
+                                                               final_sigmas_type="sigma_min", lower_order_final=False)),
+        (single, "sde-heun-order3-exponential", dict(sd15, algorithm_type="sde-dpmsolver++", solver_type="heun",
+                                                     solver_order=3, use_exponential_sigmas=True)),
+        (single, "odd-steps-lambda-clip-vpred", dict(sd15, lambda_min_clipped=-3.0, prediction_type="v_prediction",
+                                                     final_sigmas_type="sigma_min", lower_order_final=False), 11),
+        (deis, "exponential-trailing", dict(sd15, use_exponential_sigmas=True, timestep_spacing="trailing")),
+        (deis, "order1-threshold-leading", dict(sd15, solver_order=1, thresholding=True, timestep_spacing="leading")),
+        (deis, "20-steps-order3", dict(sd15, solver_order=3), 20),
+        (unipc, "noise-prediction-bh1-order3", dict(sd15, predict_x0=False, solver_type="bh1", solver_order=3,
+                                                     final_sigmas_type="sigma_min")),
+        (unipc, "karras-bounds-disable-corrector", dict(sd15, use_karras_sigmas=True, sigma_min=0.05, sigma_max=12.0,
+                                                        final_sigmas_type="sigma_min", disable_corrector=[0, 3])),
+        (unipc, "threshold-zero-snr-vpred-trailing", dict(sd15, thresholding=True, rescale_betas_zero_snr=True,
+                                                          prediction_type="v_prediction", timestep_spacing="trailing")),
+        (unipc, "exponential-sigma-min-20-steps", dict(sd15, use_exponential_sigmas=True, solver_order=3,
+                                                       final_sigmas_type="sigma_min"), 20),
+        ("KDPM2DiscreteScheduler", "exponential-sigmas", dict(sd15, use_exponential_sigmas=True)),
+        ("KDPM2AncestralDiscreteScheduler", "exponential-leading", dict(sdxl, use_exponential_sigmas=True)),
+        ("LCMScheduler", "original-25-scaling-threshold", dict(sd15, original_inference_steps=25, timestep_scaling=5.0,
+                                                               thresholding=True, set_alpha_to_one=False)),
+        ("LCMScheduler", "clip-zero-snr-linear", dict(sd15, clip_sample=True, clip_sample_range=0.8,
+                                                      rescale_betas_zero_snr=True, beta_schedule="linear")),
+        ("TCDScheduler", "original-30-sample-cosine", dict(sd15, original_inference_steps=30, prediction_type="sample",
+                                                           set_alpha_to_one=False, beta_schedule="squaredcos_cap_v2")),
+        ("DDPMScheduler", "small-log-vpred-zero-snr-trailing", dict(sd15, variance_type="fixed_small_log",
+                                                                    prediction_type="v_prediction",
+                                                                    rescale_betas_zero_snr=True,
+                                                                    timestep_spacing="trailing")),
+        ("DDPMScheduler", "large-threshold-linspace", dict(sd15, variance_type="fixed_large", thresholding=True,
+                                                           timestep_spacing="linspace")),
+        ("DDIMScheduler", "trained-betas", trained),
     ]
 
 
@@ -161,8 +221,8 @@ def scheduler_goldens():
     for name, config in base_configs():
         for class_name in CLASSES:
             cases.append(dict(run_scheduler(class_name, config, 10, 1234), name=name))
-    for class_name, name, config in extra_configs():
-        cases.append(dict(run_scheduler(class_name, config, 12, 99), name=name))
+    for class_name, name, config, *steps in extra_configs():
+        cases.append(dict(run_scheduler(class_name, config, steps[0] if steps else 12, 99), name=name))
     write("schedulers.json", {"diffusers": diffusers.__version__, "torch": torch.__version__,
                               "probes": PROBES, "cases": cases})
 
