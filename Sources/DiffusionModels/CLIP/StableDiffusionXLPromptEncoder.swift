@@ -1,0 +1,62 @@
+// Follows diffusers/pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py (StableDiffusionXLPipeline.encode_prompt).
+import DiffusionCore
+import Foundation
+
+/// SDXL's text conditioning: the penultimate hidden states (before any final layer norm) of
+/// `text_encoder` and `text_encoder_2` concatenated on the feature axis (768 + 1280 = 2048 for SDXL
+/// base), and `text_encoder_2`'s projected pooled output as the pooled embedding.
+public struct StableDiffusionXLPromptEncoder: PromptEncoder {
+    public let tokenizer: CLIPTokenizer
+    public let tokenizer2: CLIPTokenizer
+    public let textEncoder: CLIPTextModel
+    public let textEncoder2: CLIPTextModelWithProjection
+    /// `force_zeros_for_empty_prompt` of model_index.json: without a negative prompt, the negative
+    /// conditioning is zeros instead of the encoding of "".
+    public let forceZerosForEmptyPrompt: Bool
+
+    public init(
+        tokenizer: CLIPTokenizer, tokenizer2: CLIPTokenizer, textEncoder: CLIPTextModel,
+        textEncoder2: CLIPTextModelWithProjection, forceZerosForEmptyPrompt: Bool
+    ) {
+        self.tokenizer = tokenizer
+        self.tokenizer2 = tokenizer2
+        self.textEncoder = textEncoder
+        self.textEncoder2 = textEncoder2
+        self.forceZerosForEmptyPrompt = forceZerosForEmptyPrompt
+    }
+
+    /// Loads `tokenizer/`, `tokenizer_2/`, `text_encoder/` and `text_encoder_2/` of a diffusers pipeline
+    /// folder; `forceZerosForEmptyPrompt` is the flag of its model_index.json (true for SDXL base).
+    public init(modelDirectory: URL, forceZerosForEmptyPrompt: Bool) throws {
+        func folder(_ name: String) -> URL { modelDirectory.appendingPathComponent(name) }
+        self.init(
+            tokenizer: try CLIPTokenizer(directory: folder("tokenizer")),
+            tokenizer2: try CLIPTokenizer(directory: folder("tokenizer_2")),
+            textEncoder: try CLIPTextModel(directory: folder("text_encoder")),
+            textEncoder2: try CLIPTextModelWithProjection(directory: folder("text_encoder_2")),
+            forceZerosForEmptyPrompt: forceZerosForEmptyPrompt)
+    }
+
+    /// The prompt and, when guidance needs one that is not zeros, the negative prompt (empty when
+    /// absent) as one batch per encoder; SDXL's `prompt_2` and `negative_prompt_2` default to them.
+    public func encode(prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool) throws -> PromptEmbeddings {
+        let zeroNegative = negativePrompt == nil && forceZerosForEmptyPrompt
+        let prompts = classifierFreeGuidance && !zeroNegative ? [prompt, negativePrompt ?? ""] : [prompt]
+        let first = try textEncoder(prompts.map { tokenizer.encode($0) })
+        let second = try textEncoder2(prompts.map { tokenizer2.encode($0) })
+        let embeds = Tensor.concatenate([penultimate(first.hiddenStates), penultimate(second.hiddenStates)], axis: 2)
+        let pooled = second.textEmbeds
+        guard classifierFreeGuidance else {
+            return PromptEmbeddings(promptEmbeds: embeds, pooledPromptEmbeds: pooled)
+        }
+        let promptEmbeds = embeds.batchItem(0), pooledPromptEmbeds = pooled.batchItem(0)
+        return PromptEmbeddings(
+            promptEmbeds: promptEmbeds,
+            negativePromptEmbeds: zeroNegative ? Tensor(shape: promptEmbeds.shape) : embeds.batchItem(1),
+            pooledPromptEmbeds: pooledPromptEmbeds,
+            negativePooledPromptEmbeds: zeroNegative ? Tensor(shape: pooledPromptEmbeds.shape) : pooled.batchItem(1))
+    }
+
+    /// transformers' `hidden_states[-2]`: the output of the second-to-last layer.
+    private func penultimate(_ hiddenStates: [Tensor]) -> Tensor { hiddenStates[hiddenStates.count - 2] }
+}
