@@ -174,7 +174,10 @@ int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, cjpeg_error *err
         store_message(error, "unexpected number of output components");
         return 1;
     }
-    while (cinfo->output_scanline < cinfo->output_height) {
+    // Running out before the last row is out fails, so stop at once rather than let
+    // libjpeg fill the rest of a large image with gray (progressive files are read whole
+    // by jpeg_start_decompress, so they stop before the first row).
+    while (!decoder->ran_out && cinfo->output_scanline < cinfo->output_height) {
         JSAMPROW row = pixels + (size_t)cinfo->output_scanline * stride;
         jpeg_read_scanlines(cinfo, &row, 1);
     }

@@ -52,7 +52,14 @@ public enum JPEG {
     /// `convert("RGB")` makes them from modes "L", "RGB" and "CMYK".
     private static func rgb(_ samples: [UInt8], components: Int) -> [UInt8] {
         switch components {
-        case 1: return samples.flatMap { [$0, $0, $0] }
+        case 1:
+            var rgb = [UInt8](repeating: 0, count: samples.count * 3)
+            for (pixel, gray) in samples.enumerated() {
+                rgb[3 * pixel] = gray
+                rgb[3 * pixel + 1] = gray
+                rgb[3 * pixel + 2] = gray
+            }
+            return rgb
         case 3: return samples
         default: return cmykToRGB(samples)
         }
