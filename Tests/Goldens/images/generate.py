@@ -99,6 +99,8 @@ def image_files():
         "optimized.jpg": jpeg_bytes(base, quality=80, optimize=True),
         "progressive.jpg": jpeg_bytes(base, quality=85, progressive=True),
         "restart_markers.jpg": jpeg_bytes(base, quality=85, restart_marker_blocks=2),
+        # Three components stored as RGB (Adobe transform 0), not YCbCr.
+        "rgb_components.jpg": jpeg_bytes(base, quality=90, keep_rgb=True),
         "gray.jpg": jpeg_bytes(base.convert("L"), quality=90),
         "cmyk.jpg": jpeg_bytes(base.convert("CMYK"), quality=90),
         "wide_1x40.jpg": jpeg_bytes(Image.fromarray(photo(40, 1)), quality=90),
