@@ -25,15 +25,12 @@ public struct DEISMultistepScheduler: Scheduler {
     private var stepIndex: Int?
 
     public init(config: SchedulerConfig) throws {
-        var plain = config
-        // This class has no zero-SNR option; from_config drops it.
-        plain.rescaleBetasZeroSnr = nil
-        noise = try NoiseSchedule(name, config: plain)
+        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         let algorithm = config.algorithmType ?? "deis"
         try config.require(name, .algorithmType, algorithm, in: ["deis", "dpmsolver", "dpmsolver++"])
         let solver = config.solverType ?? "logrho"
         try config.require(name, .solverType, solver, in: ["logrho", "midpoint", "heun", "bh1", "bh2"])
-        output = try SolverModelOutput(name, config: plain)
+        output = try SolverModelOutput(name, config: config)
         solverOrder = try SolverSchedule.solverOrder(name, config: config)
         lowerOrderFinal = config.lowerOrderFinal ?? true
         let spacing = config.timestepSpacing ?? "linspace"

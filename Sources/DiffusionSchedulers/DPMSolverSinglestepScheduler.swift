@@ -35,10 +35,7 @@ public struct DPMSolverSinglestepScheduler: Scheduler {
     private var stepIndex: Int?
 
     public init(config: SchedulerConfig) throws {
-        var plain = config
-        // This class has no zero-SNR option; from_config drops it.
-        plain.rescaleBetasZeroSnr = nil
-        noise = try NoiseSchedule(name, config: plain)
+        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         algorithm = try DPMSolverAlgorithm(name, config: config, supported: [.dpmsolverPlusPlus, .sdeDpmsolverPlusPlus, .dpmsolver])
         output = try SolverModelOutput(name, config: config)
         if !algorithm.predictsData { try config.require(name, .thresholding, config.thresholding ?? false, in: [false]) }

@@ -21,7 +21,7 @@ public struct HeunDiscreteScheduler: Scheduler {
     private var predictor: (derivative: [Float], dt: Float, sample: [Float])?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012))
+        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
         options = try DiscreteSigmaSchedule.options(name, config: config)
         prediction = try SigmaPrediction(name, config: config)
         clipRange = config.clipSample == true ? Float(config.clipSampleRange ?? 1) : nil

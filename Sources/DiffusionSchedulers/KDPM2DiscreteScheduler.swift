@@ -22,7 +22,7 @@ public struct KDPM2DiscreteScheduler: Scheduler {
     private var firstSample: [Float]?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012))
+        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
         options = try DiscreteSigmaSchedule.options(name, config: config)
         prediction = try SigmaPrediction(name, config: config, supported: [.epsilon, .vPrediction])
     }

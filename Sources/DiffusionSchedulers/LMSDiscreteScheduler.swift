@@ -20,7 +20,7 @@ public struct LMSDiscreteScheduler: Scheduler {
     private var derivatives: [[Float]] = []
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config)
+        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         options = try DiscreteSigmaSchedule.options(name, config: config)
         prediction = try SigmaPrediction(name, config: config)
     }

@@ -17,6 +17,9 @@ struct NoiseSchedule {
         var rescaleBetasZeroSnr = false
         /// Whether the class replaces a zero terminal alphas_cumprod by 2^-24 (the sigma-based ones).
         var nudgesTerminalAlpha = false
+        /// Whether the class has the rescale_betas_zero_snr option at all; from_config drops the
+        /// key for the classes that do not.
+        var hasZeroSnrOption = true
     }
 
     init(_ scheduler: String, config: SchedulerConfig, defaults: Options = Options()) throws {
@@ -36,7 +39,7 @@ struct NoiseSchedule {
                 throw SchedulerError.unsupportedOption(scheduler: scheduler, option: "beta_schedule", value: schedule)
             }
         }
-        let zeroSnr = config.rescaleBetasZeroSnr ?? defaults.rescaleBetasZeroSnr
+        let zeroSnr = defaults.hasZeroSnrOption && (config.rescaleBetasZeroSnr ?? defaults.rescaleBetasZeroSnr)
         if zeroSnr { betas = Self.rescaledToZeroTerminalSnr(betas) }
         self.betas = betas
         var cumprod = Self.cumprod(betas.map { 1 - $0 })

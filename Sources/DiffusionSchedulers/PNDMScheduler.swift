@@ -25,7 +25,7 @@ public struct PNDMScheduler: Scheduler {
     private var firstSample: [Float] = []
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config)
+        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         finalAlphaCumprod = config.setAlphaToOne ?? false ? 1 : noise.alphasCumprod[0]
         let prediction = config.predictionType ?? "epsilon"
         try config.require(name, .predictionType, prediction, in: ["epsilon", "v_prediction"])

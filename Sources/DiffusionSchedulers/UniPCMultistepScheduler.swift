@@ -44,6 +44,11 @@ public struct UniPCMultistepScheduler: Scheduler {
         let finalSigmas = config.finalSigmasType ?? "zero"
         try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])
         finalSigmaIsZero = finalSigmas == "zero"
+        // The noise-prediction update divides by an infinite log-SNR step at a zero final sigma;
+        // diffusers returns NaN there.
+        if !predictsData && finalSigmaIsZero {
+            throw SchedulerError.unsupportedOption(scheduler: name, option: "predict_x0", value: "false with final_sigmas_type zero")
+        }
         let spacing = config.timestepSpacing ?? "linspace"
         try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
         options = SolverSchedule.Options(
