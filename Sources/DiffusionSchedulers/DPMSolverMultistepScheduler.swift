@@ -43,10 +43,9 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         try config.require(name, .finalSigmasType, finalSigmas, in: algorithm.predictsData ? ["zero", "sigma_min"] : ["sigma_min"])
         finalSigmaIsZero = finalSigmas == "zero"
         if algorithm == .sdeDpmsolver { try config.require(name, .solverOrder, solverOrder, in: [1, 2]) }
-        try config.require(name, .useLuLambdas, config.useLuLambdas ?? false, in: [false])
         let spacing = config.timestepSpacing ?? "linspace"
         try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
-        let sigmaSpacing = try SolverSchedule.sigmaSpacing(name, config: config)
+        let sigmaSpacing = try SolverSchedule.sigmaSpacing(name, config: config, hasLuLambdas: true)
         options = SolverSchedule.Options(
             timestepSpacing: spacing, stepsOffset: config.stepsOffset ?? 0, sigmaSpacing: sigmaSpacing,
             roundsKarrasTimesteps: (config.betaSchedule ?? "linear") != "squaredcos_cap_v2",

@@ -20,22 +20,49 @@ struct DiscreteSigmaSchedule {
         var keepsConvertedTimestepsInDouble = false
     }
 
-    enum SigmaSpacing: String { case interpolated, karras, exponential }
+    /// How the inference sigmas are spaced: interpolated at the spaced timesteps, or converted
+    /// (karras rho = 7, evenly in log sigma, beta-distribution quantiles, or DPM-Solver's Lu
+    /// lambdas) with timesteps found back from the sigmas.
+    enum SigmaSpacing: String {
+        case interpolated, karras, exponential, beta, lu
+
+        /// Reads the sigma-spacing flags the way set_timesteps branches on them (karras, then
+        /// Lu lambdas where the class has them, then exponential, then beta); like diffusers it
+        /// refuses more than one of karras, exponential and beta.
+        init(_ scheduler: String, config: SchedulerConfig, hasLuLambdas: Bool = false) throws {
+            let flags = [config.useKarrasSigmas, config.useExponentialSigmas, config.useBetaSigmas]
+            if flags.filter({ $0 == true }).count > 1 {
+                throw SchedulerError.unsupportedOption(
+                    scheduler: scheduler, option: "use_karras_sigmas/use_exponential_sigmas/use_beta_sigmas",
+                    value: "more than one true")
+            }
+            if config.useKarrasSigmas == true { self = .karras }
+            else if hasLuLambdas && config.useLuLambdas == true { self = .lu }
+            else if config.useExponentialSigmas == true { self = .exponential }
+            else if config.useBetaSigmas == true { self = .beta }
+            else { self = .interpolated }
+        }
+
+        /// The `count` converted sigmas between the bounds, descending (not for Lu lambdas,
+        /// which are spaced in the training log sigmas).
+        func sigmas(sigmaMin: Double, sigmaMax: Double, count: Int) -> [Double] {
+            switch self {
+            case .karras: return SigmaSchedule.karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: count)
+            case .exponential: return SigmaSchedule.exponential(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: count)
+            default: return SigmaSchedule.beta(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: count)
+            }
+        }
+    }
 
     var timesteps: [Double]
     /// `numInferenceSteps + 1` float32 sigmas, the last being 0 (or sigma_min).
     var sigmas: [Float]
 
-    /// Reads `timestep_spacing`, `steps_offset` and the sigma-spacing flags, rejecting beta sigmas
-    /// (they need scipy's inverse incomplete beta function, which is not implemented here).
+    /// Reads `timestep_spacing`, `steps_offset` and the sigma-spacing flags.
     static func options(
         _ scheduler: String, config: SchedulerConfig, hasSigmaBounds: Bool = false
     ) throws -> Options {
-        if config.useBetaSigmas == true {
-            throw SchedulerError.unsupportedOption(scheduler: scheduler, option: "use_beta_sigmas", value: "true")
-        }
-        let spacing: SigmaSpacing = config.useKarrasSigmas == true
-            ? .karras : (config.useExponentialSigmas == true ? .exponential : .interpolated)
+        let spacing = try SigmaSpacing(scheduler, config: config)
         let timestepSpacing = config.timestepSpacing ?? "linspace"
         try config.require(scheduler, .timestepSpacing, timestepSpacing, in: ["linspace", "leading", "trailing"])
         return Options(
@@ -52,9 +79,7 @@ struct DiscreteSigmaSchedule {
         if options.sigmaSpacing != .interpolated {
             let sigmaMin = options.sigmaMin ?? sigmas[sigmas.count - 1]
             let sigmaMax = options.sigmaMax ?? sigmas[0]
-            sigmas = options.sigmaSpacing == .karras
-                ? SigmaSchedule.karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
-                : SigmaSchedule.exponential(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
+            sigmas = options.sigmaSpacing.sigmas(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
             let logSigmas = trainSigmas.map(NumpyFloat.log)
             timesteps = sigmas.map { SigmaSchedule.sigmaToT($0, logSigmas: logSigmas) }
         }

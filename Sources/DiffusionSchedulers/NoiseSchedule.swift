@@ -135,6 +135,20 @@ enum SigmaSchedule {
         TimestepSpacing.linspace(log(sigmaMax), log(sigmaMin), count).map { exp($0) }
     }
 
+    /// `_convert_to_beta`: the quantiles of Beta(0.6, 0.6) at 1 - linspace(0, 1), descending.
+    static func beta(sigmaMin: Double, sigmaMax: Double, count: Int) -> [Double] {
+        TimestepSpacing.linspace(0, 1, count).map { ramp in
+            sigmaMin + BetaDistribution.ppf(1 - ramp, a: 0.6, b: 0.6) * (sigmaMax - sigmaMin)
+        }
+    }
+
+    /// `_convert_to_lu` (rho = 1) then `exp`: evenly spaced between the largest and smallest
+    /// training log sigmas.
+    static func lu(logSigmas: [Float], count: Int) -> [Double] {
+        let lambdaMin = Double(logSigmas[0]), lambdaMax = Double(logSigmas[logSigmas.count - 1])
+        return TimestepSpacing.linspace(0, 1, count).map { exp(lambdaMax + $0 * (lambdaMin - lambdaMax)) }
+    }
+
     /// `_sigma_to_t`: the fractional training timestep whose log sigma matches, by linear
     /// interpolation in the float32 `logSigmas` table (ascending).
     static func sigmaToT(_ sigma: Double, logSigmas: [Float]) -> Double {

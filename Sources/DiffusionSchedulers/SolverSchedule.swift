@@ -42,11 +42,11 @@ struct SolverSchedule {
         } else {
             let sigmaMin = options.sigmaMin ?? Double(trainSigmas[0])
             let sigmaMax = options.sigmaMax ?? Double(trainSigmas[trainSigmas.count - 1])
-            sigmas = options.sigmaSpacing == .karras
-                ? SigmaSchedule.karras(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
-                : SigmaSchedule.exponential(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
             let logSigmas = trainSigmas.map(NumpyFloat.log)
-            let rounds = options.sigmaSpacing == .karras && options.roundsKarrasTimesteps
+            sigmas = options.sigmaSpacing == .lu
+                ? SigmaSchedule.lu(logSigmas: logSigmas, count: steps)
+                : options.sigmaSpacing.sigmas(sigmaMin: sigmaMin, sigmaMax: sigmaMax, count: steps)
+            let rounds = [.karras, .lu].contains(options.sigmaSpacing) && options.roundsKarrasTimesteps
             // `.to(torch.int64)` truncates whatever was not rounded.
             timesteps = sigmas.map { sigma in
                 let t = SigmaSchedule.sigmaToT(sigma, logSigmas: logSigmas)
@@ -73,18 +73,17 @@ struct SolverSchedule {
             options.timestepSpacing, steps: steps + 1, train: last, offset: options.stepsOffset).dropLast())
     }
 
-    /// Reads the sigma-spacing flags, refusing beta and flow sigmas (not implemented here).
-    static func sigmaSpacing(_ scheduler: String, config: SchedulerConfig) throws -> DiscreteSigmaSchedule.SigmaSpacing {
-        for (option, value) in [(SchedulerConfig.CodingKeys.useBetaSigmas, config.useBetaSigmas),
-                                (.useFlowSigmas, config.useFlowSigmas), (.useDynamicShifting, config.useDynamicShifting)]
+    /// Reads the sigma-spacing flags, refusing flow sigmas and dynamic shifting (flow-matching
+    /// models; not implemented here).
+    static func sigmaSpacing(
+        _ scheduler: String, config: SchedulerConfig, hasLuLambdas: Bool = false
+    ) throws -> DiscreteSigmaSchedule.SigmaSpacing {
+        for (option, value) in [(SchedulerConfig.CodingKeys.useFlowSigmas, config.useFlowSigmas),
+                                (.useDynamicShifting, config.useDynamicShifting)]
         where value == true {
             throw SchedulerError.unsupportedOption(scheduler: scheduler, option: option.rawValue, value: "true")
         }
-        if config.useKarrasSigmas == true && config.useExponentialSigmas == true {
-            throw SchedulerError.unsupportedOption(
-                scheduler: scheduler, option: "use_exponential_sigmas", value: "true with use_karras_sigmas")
-        }
-        return config.useKarrasSigmas == true ? .karras : (config.useExponentialSigmas == true ? .exponential : .interpolated)
+        return try DiscreteSigmaSchedule.SigmaSpacing(scheduler, config: config, hasLuLambdas: hasLuLambdas)
     }
 
     /// `num_train_timesteps - searchsorted(flip(lambda_t), lambda_min_clipped)`: the timesteps

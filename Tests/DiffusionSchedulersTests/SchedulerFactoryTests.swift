@@ -45,8 +45,9 @@ struct SchedulerFactoryTests {
     }
 
     @Test(arguments: [
-        ("EulerDiscreteScheduler", #"{"use_beta_sigmas": true}"#, "use_beta_sigmas"),
-        ("DPMSolverMultistepScheduler", #"{"use_lu_lambdas": true}"#, "use_lu_lambdas"),
+        ("EulerDiscreteScheduler", #"{"use_karras_sigmas": true, "use_beta_sigmas": true}"#,
+         "use_karras_sigmas/use_exponential_sigmas/use_beta_sigmas"),
+        ("DEISMultistepScheduler", #"{"use_flow_sigmas": true}"#, "use_flow_sigmas"),
         ("DPMSolverMultistepScheduler", #"{"use_flow_sigmas": true}"#, "use_flow_sigmas"),
         ("DPMSolverMultistepScheduler", #"{"algorithm_type": "dpmsolver"}"#, "final_sigmas_type"),
         ("DPMSolverMultistepScheduler", #"{"algorithm_type": "sde-dpmsolver", "solver_order": 3, "final_sigmas_type": "sigma_min"}"#, "solver_order"),

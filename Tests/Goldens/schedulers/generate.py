@@ -171,6 +171,14 @@ def option_configs():
         ("DDPMScheduler", "large-threshold-linspace", dict(sd15, variance_type="fixed_large", thresholding=True,
                                                            timestep_spacing="linspace")),
         ("DDIMScheduler", "trained-betas", trained),
+        ("EulerDiscreteScheduler", "beta-sigmas-bounds", dict(sdxl, use_beta_sigmas=True, sigma_min=0.1, sigma_max=10.0)),
+        ("HeunDiscreteScheduler", "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
+        ("KDPM2DiscreteScheduler", "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
+        (dpm, "lu-lambdas", dict(sd15, use_lu_lambdas=True)),
+        (dpm, "beta-sigmas-sigma-min", dict(sd15, use_beta_sigmas=True, final_sigmas_type="sigma_min")),
+        (single, "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
+        (deis, "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
+        (unipc, "beta-sigmas-sigma-min", dict(sd15, use_beta_sigmas=True, final_sigmas_type="sigma_min")),
     ]
 
 
