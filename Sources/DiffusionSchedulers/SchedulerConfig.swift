@@ -127,9 +127,9 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Throws unless `steps` is in 1...`maximum`.
-    static func requireSteps(_ steps: Int, _ scheduler: String, maximum: Int = .max) throws {
-        guard steps >= 1, steps <= maximum else { throw invalidStepCount(scheduler: scheduler, steps: steps) }
+    /// Throws unless `steps` is in `minimum`...`maximum`.
+    static func requireSteps(_ steps: Int, _ scheduler: String, minimum: Int = 1, maximum: Int = .max) throws {
+        guard steps >= minimum, steps <= maximum else { throw invalidStepCount(scheduler: scheduler, steps: steps) }
     }
 
     /// Throws if `timesteps` starts with a repeat (see `repeatedFirstTimestep`); the schedulers

@@ -61,7 +61,7 @@ struct SchedulerFactoryTests {
         ("UniPCMultistepScheduler", #"{"predict_x0": false}"#, "predict_x0"),
         ("DDPMScheduler", #"{"variance_type": "learned"}"#, "variance_type"),
         ("KDPM2DiscreteScheduler", #"{"prediction_type": "sample"}"#, "prediction_type"),
-        ("PNDMScheduler", #"{"skip_prk_steps": false}"#, "skip_prk_steps"),
+        ("PNDMScheduler", #"{"prediction_type": "sample"}"#, "prediction_type"),
         ("LMSDiscreteScheduler", #"{"beta_schedule": "sigmoid"}"#, "beta_schedule"),
     ])
     func unsupportedOptionIsAnErrorNamingIt(_ name: String, _ json: String, _ option: String) throws {
@@ -101,6 +101,9 @@ struct SchedulerFactoryTests {
         }
         var lcm = try makeScheduler(named: "LCMScheduler", config: SchedulerConfig())
         #expect(throws: SchedulerError.invalidStepCount(scheduler: "LCMScheduler", steps: 51)) { try lcm.setTimesteps(51) }
+        // The Runge-Kutta warm-up takes the last four timesteps.
+        var prk = try makeScheduler(named: "PNDMScheduler", config: SchedulerConfig())
+        #expect(throws: SchedulerError.invalidStepCount(scheduler: "PNDMScheduler", steps: 3)) { try prk.setTimesteps(3) }
     }
 
     /// squaredcos_cap_v2 with karras sigmas puts several of the first timesteps at 998; diffusers

@@ -179,6 +179,9 @@ def option_configs():
         (single, "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
         (deis, "beta-sigmas", dict(sd15, use_beta_sigmas=True)),
         (unipc, "beta-sigmas-sigma-min", dict(sd15, use_beta_sigmas=True, final_sigmas_type="sigma_min")),
+        ("PNDMScheduler", "runge-kutta-defaults", {}),
+        ("PNDMScheduler", "runge-kutta-vpred-trailing", dict(sd15, skip_prk_steps=False, prediction_type="v_prediction",
+                                                             timestep_spacing="trailing")),
     ]
 
 
