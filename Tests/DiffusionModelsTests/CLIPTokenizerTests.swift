@@ -4,10 +4,11 @@ import Testing
 import DiffusionModels
 
 /// Token ids against transformers' CLIPTokenizer for the corpus of Tests/Goldens/clip/generate.py, with
-/// the three folder layouts: plain SD1.5 config, SDXL's hub tokenizer_2 (pad "!", AddedToken objects),
-/// and the added_tokens_decoder layout transformers 4.x saved. Ids must be equal, not close.
+/// four folder layouts: plain SD1.5 config, SDXL's hub tokenizer_2 (pad "!", AddedToken objects), the
+/// hub layout with pad <|endoftext|> (SD1.5, SDXL's first tokenizer), and the added_tokens_decoder
+/// layout transformers 4.x saved. Ids must be equal, not close.
 struct CLIPTokenizerTests {
-    static let folders = ["tokenizer", "tokenizer_2", "tokenizer_v4"]
+    static let folders = ["tokenizer", "tokenizer_2", "tokenizer_hub", "tokenizer_v4"]
 
     @Test(arguments: folders)
     func paddedIdsMatchTransformers(folder: String) throws {

@@ -6,7 +6,8 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
 Writes, under Tests/Goldens/clip/:
 - tokenizer/: the real CLIP vocab.json + merges.txt (from shared/data/clip-tokenizer) with the plain
   SD1.5 config (pad <|endoftext|>); tokenizer_2/: SDXL's hub layout (AddedToken objects, pad "!");
-  tokenizer_v4/: the layout transformers 4.x saved (added_tokens_decoder). The last two link their
+  tokenizer_hub/: the same layout with pad <|endoftext|> (SD1.5's and SDXL's first tokenizer on the hub);
+  tokenizer_v4/: the layout transformers 4.x saved (added_tokens_decoder). The last three link their
   vocab.json and merges.txt to tokenizer/ so the 1.5 MB files are stored once.
 - tokens.json: transformers' ids for every corpus prompt with every tokenizer folder, padded to 77
   and truncated as diffusers asks, and untruncated without padding.
@@ -73,9 +74,11 @@ def write_tokenizer_folders():
     os.makedirs(base, exist_ok=True)
     for name in ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"]:
         shutil.copyfile(os.path.join(SHARED, name), os.path.join(base, name))
-    config, special = hub_config("!")
-    folders = {"tokenizer_2": {"tokenizer_config.json": config, "special_tokens_map.json": special},
-               "tokenizer_v4": {"tokenizer_config.json": v4_config()}}
+    folders = {}
+    for folder, pad in [("tokenizer_2", "!"), ("tokenizer_hub", "<|endoftext|>")]:
+        config, special = hub_config(pad)
+        folders[folder] = {"tokenizer_config.json": config, "special_tokens_map.json": special}
+    folders["tokenizer_v4"] = {"tokenizer_config.json": v4_config()}
     for folder, files in folders.items():
         path = os.path.join(HERE, folder)
         shutil.rmtree(path, ignore_errors=True)
@@ -84,7 +87,7 @@ def write_tokenizer_folders():
             os.symlink(os.path.join("..", "tokenizer", name), os.path.join(path, name))
         for name, payload in files.items():
             dump(os.path.join(path, name), payload)
-    return ["tokenizer", "tokenizer_2", "tokenizer_v4"]
+    return ["tokenizer", "tokenizer_2", "tokenizer_hub", "tokenizer_v4"]
 
 
 LONG = ("a breathtaking matte painting of an ancient floating city above the clouds at golden hour, "
