@@ -22,9 +22,11 @@ public struct DataURLError: Error, CustomStringConvertible, Sendable {
 public enum DataURL {
     private static let acceptedMediaTypes: Set<String> = ["", "image/png", "image/jpeg", "image/jpg"]
 
+    private static let scheme = Array("data:".utf8)
+
     /// Whether `string` is written as a data URL (so callers can tell it from an asset id).
     public static func isDataURL(_ string: String) -> Bool {
-        string.drop { $0.isWhitespace }.prefix(5).lowercased() == "data:"
+        schemeEnd(string.utf8) != nil
     }
 
     /// The bytes a data URL carries.
@@ -32,16 +34,18 @@ public enum DataURL {
     /// - Throws: `DataURLError` naming what is wrong: not a data URL, no comma, a media type
     ///   that is not PNG or JPEG, a payload that is not base64, or no bytes at all.
     public static func decode(_ string: String) throws -> Data {
-        let text = string.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard isDataURL(text) else {
-            throw DataURLError("it does not start with \"data:\" (got \"\(text.prefix(20))...\")")
+        // Byte-wise throughout: requests carry megabytes here, and Character-wise String
+        // scanning costs about a second per 10 MB.
+        let text = Array(string.utf8)
+        guard let afterScheme = schemeEnd(text) else {
+            let shown = String(decoding: text.drop(while: isBase64Whitespace).prefix(20), as: UTF8.self)
+            throw DataURLError("it does not start with \"data:\" (got \"\(shown)...\")")
         }
-        guard let comma = text.firstIndex(of: ",") else {
+        guard let comma = text[afterScheme...].firstIndex(of: UInt8(ascii: ",")) else {
             throw DataURLError("there is no comma between the media type and the data")
         }
-        let header = text[text.index(text.startIndex, offsetBy: 5)..<comma]
-        try checkHeader(header)
-        return try base64Bytes(text[text.index(after: comma)...])
+        try checkHeader(String(decoding: text[afterScheme..<comma], as: UTF8.self))
+        return try base64Bytes(text[(comma + 1)...])
     }
 
     /// Decodes the PNG or JPEG image a data URL carries.
@@ -52,7 +56,7 @@ public enum DataURL {
     }
 
     /// `[<media type>][;parameter=value]*;base64`.
-    private static func checkHeader(_ header: Substring) throws {
+    private static func checkHeader(_ header: String) throws {
         let parts = header.split(separator: ";", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard parts.count > 1, parts.last == "base64" else {
@@ -65,8 +69,8 @@ public enum DataURL {
         }
     }
 
-    private static func base64Bytes(_ payload: Substring) throws -> Data {
-        var text = payload.utf8.filter { !Self.isBase64Whitespace($0) }
+    private static func base64Bytes(_ payload: ArraySlice<UInt8>) throws -> Data {
+        var text = payload.filter { !isBase64Whitespace($0) }
         guard !text.isEmpty else { throw DataURLError("there is no data after the comma") }
         if text.count % 4 != 0 {
             text += [UInt8](repeating: UInt8(ascii: "="), count: 4 - text.count % 4)
@@ -75,6 +79,14 @@ public enum DataURL {
             throw DataURLError("the data is not valid base64")
         }
         return bytes
+    }
+
+    /// The index just past a leading `data:` (any case, after ASCII whitespace), or nil.
+    private static func schemeEnd<Bytes: Collection<UInt8>>(_ text: Bytes) -> Bytes.Index? {
+        let start = text.firstIndex { !isBase64Whitespace($0) } ?? text.endIndex
+        let candidate = text[start...].prefix(scheme.count)
+        let lowercased = candidate.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        return lowercased == scheme ? candidate.endIndex : nil
     }
 
     private static func isBase64Whitespace(_ byte: UInt8) -> Bool {
