@@ -16,6 +16,15 @@ public enum CLIPImagePreprocessing {
     /// `OPENAI_CLIP_STD`, per RGB channel.
     public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
+    /// The whole of `CLIPImageProcessor(size=imageSize, crop_size=imageSize)(image).pixel_values`
+    /// (what diffusers builds for an IP-Adapter image encoder of that `image_size`), as a
+    /// [1, imageSize, imageSize, 3] NHWC tensor.
+    ///
+    /// - Throws: `ResampleError` for an empty image or size.
+    public static func pixelValues(_ image: RGBImage, imageSize: Int) throws -> Tensor {
+        try pixelValues(resizeAndCenterCrop(image, shortestEdge: imageSize, cropWidth: imageSize, cropHeight: imageSize))
+    }
+
     /// The size `get_resize_output_image_size(size: shortestEdge, default_to_square: False)`
     /// picks: the short side becomes `shortestEdge`, the long side
     /// `int(shortestEdge * long / short)` (truncated, in double, as Python computes it).

@@ -40,6 +40,15 @@ import Testing
         }
     }
 
+    /// The one-call form is the two steps with a square size.
+    @Test func preprocessesInOneCall() throws {
+        let (source, edge, _, _) = try inputs("landscape")
+        let crop = try CLIPImagePreprocessing.resizeAndCenterCrop(source, shortestEdge: edge, cropWidth: edge, cropHeight: edge)
+        let values = try CLIPImagePreprocessing.pixelValues(source, imageSize: edge)
+        #expect(values.shape == [1, edge, edge, 3])
+        #expect(values.scalars == CLIPImagePreprocessing.pixelValues(crop).scalars)
+    }
+
     @Test func picksTheSizeAsTransformers() {
         #expect(CLIPImagePreprocessing.resizedSize(width: 640, height: 480, shortestEdge: 224) == (298, 224))
         #expect(CLIPImagePreprocessing.resizedSize(width: 480, height: 640, shortestEdge: 224) == (224, 298))
