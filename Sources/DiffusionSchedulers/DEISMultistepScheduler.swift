@@ -4,9 +4,9 @@ import Foundation
 /// Matches diffusers' `DEISMultistepScheduler` (log-rho DEIS): multistep updates of up to third
 /// order on the noise predictions, integrated exactly in rho = sigma / alpha. Honours beta
 /// schedules, trained betas, prediction_type, solver_order, lower_order_final,
-/// karras/exponential sigmas, thresholding, timestep_spacing and steps_offset; diffusers maps
-/// the DPM-Solver algorithm and solver types to "deis"/"logrho", and so does this. Refused: beta
-/// and flow sigmas. (The class has no final_sigmas_type or rescale_betas_zero_snr option.)
+/// karras/exponential/beta sigmas, thresholding, timestep_spacing and steps_offset; diffusers maps
+/// the DPM-Solver algorithm and solver types to "deis"/"logrho", and so does this. Refused: flow
+/// sigmas and dynamic shifting. (The class has no final_sigmas_type or rescale_betas_zero_snr.)
 public struct DEISMultistepScheduler: Scheduler {
     public let name = "DEISMultistepScheduler"
     public let order = 1

@@ -5,9 +5,9 @@ import Foundation
 /// and its SDE variant): multistep updates of up to third order from the last converted model
 /// outputs; the SDE variants draw fresh noise from the sample's random source at every step.
 /// Honours beta schedules, trained betas, prediction_type, algorithm_type, solver_order,
-/// solver_type, lower_order_final, euler_at_final, final_sigmas_type, karras/exponential
-/// sigmas, lambda_min_clipped, thresholding, timestep_spacing, steps_offset and
-/// rescale_betas_zero_snr. Refused: beta, flow and Lu-lambda sigmas, learned variances, and
+/// solver_type, lower_order_final, euler_at_final, final_sigmas_type, karras/exponential/beta
+/// sigmas, Lu lambdas, lambda_min_clipped, thresholding, timestep_spacing, steps_offset and
+/// rescale_betas_zero_snr. Refused: flow sigmas, dynamic shifting, learned variances, and
 /// the combinations diffusers rejects or cannot run (final_sigmas_type "zero" without `++`,
 /// third order with sde-dpmsolver).
 public struct DPMSolverMultistepScheduler: Scheduler {

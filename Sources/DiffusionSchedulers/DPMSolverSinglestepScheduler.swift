@@ -7,9 +7,9 @@ import Foundation
 /// source at every step. Honours beta schedules, trained betas, prediction_type,
 /// algorithm_type (dpmsolver++, sde-dpmsolver++, dpmsolver), solver_order, solver_type,
 /// lower_order_final (forced on, as diffusers forces it, when the step count is not a multiple
-/// of the order or the final sigma is zero), final_sigmas_type, karras/exponential sigmas,
+/// of the order or the final sigma is zero), final_sigmas_type, karras/exponential/beta sigmas,
 /// lambda_min_clipped and thresholding. The class always spaces timesteps "linspace" and has
-/// no steps_offset or rescale_betas_zero_snr. Refused: beta and flow sigmas, learned variances,
+/// no steps_offset or rescale_betas_zero_snr. Refused: flow sigmas, dynamic shifting, learned variances,
 /// dpmsolver with final_sigmas_type "zero" (diffusers rejects it) or with thresholding
 /// (diffusers' code for it cannot run).
 public struct DPMSolverSinglestepScheduler: Scheduler {

@@ -18,6 +18,9 @@ struct DiscreteSigmaSchedule {
         /// The KDPM2 classes round karras timesteps and keep karras/exponential timesteps in
         /// float64; the others keep every timestep in float32.
         var keepsConvertedTimestepsInDouble = false
+        /// Euler's interpolation_type "log_linear": numInferenceSteps + 1 sigmas evenly spaced in
+        /// log between the training extremes (torch float32 linspace), whatever the timesteps.
+        var logLinear = false
     }
 
     /// How the inference sigmas are spaced: interpolated at the spaced timesteps, or converted
@@ -74,7 +77,10 @@ struct DiscreteSigmaSchedule {
     init(steps: Int, options: Options, noise: NoiseSchedule) {
         let spaced = Self.spacedTimesteps(steps, options)
         let trainSigmas = noise.sigmas
-        var sigmas = spaced.map { SigmaSchedule.interpolate($0, in: trainSigmas) }
+        var sigmas = options.logLinear
+            ? NoiseSchedule.torchLinspace(NumpyFloat.log(trainSigmas[trainSigmas.count - 1]), NumpyFloat.log(trainSigmas[0]), steps + 1)
+                .map { Double(Foundation.exp($0)) }
+            : spaced.map { SigmaSchedule.interpolate($0, in: trainSigmas) }
         var timesteps = spaced
         if options.sigmaSpacing != .interpolated {
             let sigmaMin = options.sigmaMin ?? sigmas[sigmas.count - 1]

@@ -3,8 +3,9 @@ import Foundation
 
 /// Matches diffusers' `EulerDiscreteScheduler` (Karras et al. Algorithm 2, without churn,
 /// as the pipelines call it): honours beta schedules, trained betas, prediction_type,
-/// timestep_spacing, steps_offset, karras/exponential sigmas with sigma_min/sigma_max,
-/// final_sigmas_type and rescale_betas_zero_snr.
+/// timestep_spacing, steps_offset, interpolation_type (linear, log_linear),
+/// karras/exponential/beta sigmas with sigma_min/sigma_max, final_sigmas_type, timestep_type
+/// (continuous timesteps 0.25 log sigma for v-prediction models) and rescale_betas_zero_snr.
 public struct EulerDiscreteScheduler: Scheduler {
     public let name = "EulerDiscreteScheduler"
     public let order = 1
@@ -15,6 +16,7 @@ public struct EulerDiscreteScheduler: Scheduler {
     private let noise: NoiseSchedule
     private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
+    private let continuousTimesteps: Bool
     private var stepIndex: Int?
 
     public init(config: SchedulerConfig) throws {
@@ -23,17 +25,25 @@ public struct EulerDiscreteScheduler: Scheduler {
         let finalSigmas = config.finalSigmasType ?? "zero"
         try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])
         options.finalSigmaIsMin = finalSigmas == "sigma_min"
-        try config.require(name, .interpolationType, config.interpolationType ?? "linear", in: ["linear"])
-        try config.require(name, .timestepType, config.timestepType ?? "discrete", in: ["discrete"])
+        let interpolation = config.interpolationType ?? "linear"
+        try config.require(name, .interpolationType, interpolation, in: ["linear", "log_linear"])
+        options.logLinear = interpolation == "log_linear"
+        let timestepType = config.timestepType ?? "discrete"
+        try config.require(name, .timestepType, timestepType, in: ["discrete", "continuous"])
         self.options = options
         prediction = try SigmaPrediction(name, config: config)
+        // diffusers uses continuous timesteps only for v-prediction and ignores the option otherwise.
+        continuousTimesteps = timestepType == "continuous" && prediction == .vPrediction
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
         try SchedulerError.requireSteps(numInferenceSteps, name)
         let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
-        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
-        timesteps = schedule.timesteps
+        // `0.25 * sigma.log()` of each float32 sigma but the last, in float32.
+        let steps = continuousTimesteps
+            ? schedule.sigmas.dropLast().map { Double(0.25 * log($0)) } : schedule.timesteps
+        try SchedulerError.requireDistinctStart(steps, name, steps: numInferenceSteps)
+        timesteps = steps
         sigmas = schedule.sigmas
         stepIndex = nil
     }

@@ -4,7 +4,7 @@ import Foundation
 /// Matches diffusers' `HeunDiscreteScheduler` (Karras et al. Algorithm 1, second order): every
 /// interior timestep appears twice, the first visit an Euler predictor and the second the
 /// trapezoidal corrector. Honours beta schedules, trained betas, prediction_type,
-/// timestep_spacing, steps_offset, karras/exponential sigmas and clip_sample with its range.
+/// timestep_spacing, steps_offset, karras/exponential/beta sigmas and clip_sample with its range.
 public struct HeunDiscreteScheduler: Scheduler {
     public let name = "HeunDiscreteScheduler"
     public let order = 2

@@ -5,7 +5,7 @@ import Foundation
 /// midpoint taken between sigma and sigma_down, then fresh noise of scale sigma_up drawn from
 /// the sample's random source after each second call. Honours beta schedules, trained betas,
 /// prediction_type (epsilon, v_prediction; diffusers does not implement sample),
-/// timestep_spacing, steps_offset and karras/exponential sigmas.
+/// timestep_spacing, steps_offset and karras/exponential/beta sigmas.
 public struct KDPM2AncestralDiscreteScheduler: Scheduler {
     public let name = "KDPM2AncestralDiscreteScheduler"
     public let order = 2

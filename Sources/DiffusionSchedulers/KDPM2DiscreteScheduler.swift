@@ -5,7 +5,7 @@ import Foundation
 /// a midpoint): every interior timestep is preceded by its midpoint's, the first call an Euler
 /// move to the midpoint sigma and the second the full step using the midpoint's derivative.
 /// Honours beta schedules, trained betas, prediction_type (epsilon, v_prediction; diffusers does
-/// not implement sample), timestep_spacing, steps_offset and karras/exponential sigmas.
+/// not implement sample), timestep_spacing, steps_offset and karras/exponential/beta sigmas.
 public struct KDPM2DiscreteScheduler: Scheduler {
     public let name = "KDPM2DiscreteScheduler"
     public let order = 2

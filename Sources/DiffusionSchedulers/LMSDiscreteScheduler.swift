@@ -3,7 +3,7 @@ import Foundation
 
 /// Matches diffusers' `LMSDiscreteScheduler`: a linear multistep method of up to order 4 on
 /// the derivatives (x - x0) / sigma. Honours beta schedules, trained betas, prediction_type,
-/// timestep_spacing, steps_offset and karras/exponential sigmas.
+/// timestep_spacing, steps_offset and karras/exponential/beta sigmas.
 public struct LMSDiscreteScheduler: Scheduler {
     public let name = "LMSDiscreteScheduler"
     public let order = 1

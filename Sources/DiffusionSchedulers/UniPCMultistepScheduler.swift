@@ -5,9 +5,10 @@ import Foundation
 /// from the second step a UniC corrector that refines the previous result with the new model
 /// output. Honours beta schedules, trained betas, prediction_type, solver_order, solver_type
 /// (bh1, bh2; diffusers maps the DPM-Solver and DEIS types to bh2), predict_x0,
-/// lower_order_final, disable_corrector, final_sigmas_type, karras/exponential sigmas with
+/// lower_order_final, disable_corrector, final_sigmas_type, karras/exponential/beta sigmas with
 /// sigma_min/sigma_max, thresholding, timestep_spacing, steps_offset and
-/// rescale_betas_zero_snr. Refused: beta and flow sigmas and dynamic shifting.
+/// rescale_betas_zero_snr. Refused: flow sigmas, dynamic shifting, and
+/// predict_x0 = false with a zero final sigma (diffusers returns NaN).
 public struct UniPCMultistepScheduler: Scheduler {
     public let name = "UniPCMultistepScheduler"
     public let order = 1

@@ -182,6 +182,11 @@ def option_configs():
         ("PNDMScheduler", "runge-kutta-defaults", {}),
         ("PNDMScheduler", "runge-kutta-vpred-trailing", dict(sd15, skip_prk_steps=False, prediction_type="v_prediction",
                                                              timestep_spacing="trailing")),
+        ("EulerDiscreteScheduler", "continuous-vpred", dict(sdxl, timestep_type="continuous", prediction_type="v_prediction")),
+        ("EulerDiscreteScheduler", "log-linear", dict(sd15, interpolation_type="log_linear")),
+        ("EulerDiscreteScheduler", "log-linear-karras-continuous-trailing",
+         dict(sdxl, interpolation_type="log_linear", use_karras_sigmas=True, timestep_type="continuous",
+              prediction_type="v_prediction", timestep_spacing="trailing")),
     ]
 
 
