@@ -81,19 +81,18 @@ public struct UniPCMultistepScheduler: Scheduler {
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
         let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
         let converted = predictsData
             ? output.data(modelOutput, sample: sample, at: points[index])
             : output.noise(modelOutput, sample: sample, at: points[index], thresholds: false)
         var sample = sample
         if index > 0, !disabledCorrector.contains(index - 1), let last = lastSample {
-            sample = corrected(converted, lastSample: last, sample: sample, order: lastOrder)
+            sample = corrected(converted, lastSample: last, index: index, order: lastOrder)
         }
         modelOutputs = Array((modelOutputs + [converted]).suffix(solverOrder))
         let wanted = lowerOrderFinal ? min(solverOrder, timesteps.count - index) : solverOrder
         lastOrder = min(wanted, lowerOrderNums + 1)
         lastSample = sample
-        let next = predicted(sample: sample, order: lastOrder)
+        let next = predicted(sample: sample, index: index, order: lastOrder)
         lowerOrderNums = min(lowerOrderNums + 1, solverOrder)
         stepIndex = index + 1
         return next
@@ -102,7 +101,7 @@ public struct UniPCMultistepScheduler: Scheduler {
     /// The scalars both UniP and UniC build from a step from `s0` to `t` with earlier nodes.
     private struct Step {
         let t: SolverPoint, s0: SolverPoint
-        let hh: Float, hPhi1: Float, bH: Float
+        let hPhi1: Float, bH: Float
         /// rk of each earlier node, then 1.
         let rks: [Float]
         /// b_i = h_phi_k * i! / B(h) for i = 1...order.
@@ -124,7 +123,7 @@ public struct UniPCMultistepScheduler: Scheduler {
             // 1 / factorial_i is a Python float, rounded to float32 when it meets the tensor.
             hPhiK = hPhiK / hh - Float(1 / Double(factorial))
         }
-        return Step(t: t, s0: s0, hh: hh, hPhi1: hPhi1, bH: bH, rks: rks, b: b)
+        return Step(t: t, s0: s0, hPhi1: hPhi1, bH: bH, rks: rks, b: b)
     }
 
     /// `sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0` (or its noise-prediction form).
@@ -136,45 +135,42 @@ public struct UniPCMultistepScheduler: Scheduler {
         return ([(t.alpha / s0.alpha, x), (-(t.sigma * step.hPhi1), m0)], t.sigma * step.bH)
     }
 
-    /// `multistep_uni_p_bh_update`.
-    private func predicted(sample: [Float], order: Int) -> [Float] {
-        let index = stepIndex ?? 0, n = modelOutputs.count
-        let m0 = modelOutputs[n - 1]
+    /// `multistep_uni_p_bh_update`: from the sample at `index` to the next timestep.
+    private func predicted(sample: [Float], index: Int, order: Int) -> [Float] {
         let step = makeStep(target: index + 1, base: index, earlier: (1..<order).map { index - $0 }, order: order)
-        let (terms, scale) = base(step, sample, m0)
+        let (terms, scale) = base(step, sample, modelOutputs[modelOutputs.count - 1])
         let x = Latent.linear(terms)
         guard order > 1 else { return x }
-        let differences = (1..<order).map { i -> [Float] in
-            let rk = step.rks[i - 1]
-            return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
-        }
         let rhos = order == 2 ? [Float(0.5)]
             : LinearSolve.solve(Self.powers(Array(step.rks.dropLast()), order - 1), Array(step.b.prefix(order - 1)))
-        let residual = Self.weightedSum(rhos, differences)
+        let residual = Self.weightedSum(rhos, differences(step, order: order))
         return Latent.combine(x, residual) { $0 - scale * $1 }
     }
 
-    /// `multistep_uni_c_bh_update`: corrects `sample` (the last prediction) now that the model
-    /// output at its timestep is known.
-    private func corrected(_ modelT: [Float], lastSample: [Float], sample: [Float], order: Int) -> [Float] {
-        let index = stepIndex ?? 0, n = modelOutputs.count
-        let m0 = modelOutputs[n - 1]
+    /// `multistep_uni_c_bh_update`: corrects the last prediction (now at `index`) with the model
+    /// output there, redoing the step from `lastSample`.
+    private func corrected(_ modelT: [Float], lastSample: [Float], index: Int, order: Int) -> [Float] {
+        let m0 = modelOutputs[modelOutputs.count - 1]
         let step = makeStep(target: index, base: index - 1, earlier: (1..<order).map { index - 1 - $0 }, order: order)
         let (terms, scale) = base(step, lastSample, m0)
         let x = Latent.linear(terms)
         let rhos = order == 1 ? [Float(0.5)] : LinearSolve.solve(Self.powers(step.rks, order), step.b)
         let rhoLast = rhos[rhos.count - 1]
-        let differenceT = Latent.combine(modelT, m0) { $0 - $1 }
-        var residual = differenceT.map { rhoLast * $0 }
+        var residual = Latent.combine(modelT, m0) { $0 - $1 }.map { rhoLast * $0 }
         if order > 1 {
-            let differences = (1..<order).map { i -> [Float] in
-                let rk = step.rks[i - 1]
-                return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
-            }
-            let sum = Self.weightedSum(Array(rhos.dropLast()), differences)
+            let sum = Self.weightedSum(Array(rhos.dropLast()), differences(step, order: order))
             residual = Latent.combine(sum, residual) { $0 + $1 }
         }
         return Latent.combine(x, residual) { $0 - scale * $1 }
+    }
+
+    /// D1s: `(m_i - m0) / rk_i` for the `order - 1` earlier model outputs.
+    private func differences(_ step: Step, order: Int) -> [[Float]] {
+        let n = modelOutputs.count, m0 = modelOutputs[n - 1]
+        return (1..<order).map { i in
+            let rk = step.rks[i - 1]
+            return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
+        }
     }
 
     /// R = [rks ** 0, rks ** 1, ...], `rows` rows.
