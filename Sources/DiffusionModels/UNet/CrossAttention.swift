@@ -12,6 +12,10 @@ public final class CrossAttention: @unchecked Sendable {
     let toV: Linear
     let toOut: Linear
     public let heads: Int
+    /// The attention's width (`heads * head_dim`): the output width of `to_k_ip`/`to_v_ip`.
+    public var innerDim: Int { toQ.outFeatures }
+    /// The key/value input width (`cross_attention_dim` in an `attn2`): the input width of `to_k_ip`/`to_v_ip`.
+    public var contextDim: Int { toK.inFeatures }
     /// One entry per IP-Adapter image, in the order of the `IPAdapterTokens` passed to the forward.
     public var ipAdapters: [IPAdapterProjection] = []
 
@@ -40,6 +44,10 @@ public final class CrossAttention: @unchecked Sendable {
         }
         for (adapter, tokens) in zip(ipAdapters, ipAdapterTokens) where tokens.scale != 0 {
             try tokens.check(batch: x.shape[0], width: adapter.toKIP.inFeatures)
+            guard adapter.toKIP.outFeatures == innerDim, adapter.toVIP.outFeatures == innerDim,
+                  adapter.toVIP.inFeatures == adapter.toKIP.inFeatures else {
+                throw ModelInputError("IP-Adapter projections of width \(adapter.toKIP.outFeatures) for an attention of width \(innerDim)")
+            }
             let ip = Attention.scaledDotProduct(
                 query: query, key: adapter.toKIP(tokens.tokens), value: adapter.toVIP(tokens.tokens), heads: heads)
             hidden.add(ip, scale: tokens.scale)
