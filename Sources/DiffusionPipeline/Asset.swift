@@ -20,6 +20,11 @@ public struct Asset: Codable, Equatable, Sendable {
     public struct Properties: Codable, Equatable, Sendable {
         public var width: Int
         public var height: Int
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
     }
 
     /// `asset_` followed by URL-safe characters.
