@@ -1,0 +1,107 @@
+// Follows diffusers' models/controlnets/controlnet.py (ControlNetModel).
+import DiffusionCore
+import Foundation
+
+/// A ControlNet: a trainable copy of a UNet's encoder that reads the control image and returns
+/// residuals for the UNet's skip connections and mid block (through 1x1 "zero" convolutions).
+///
+/// NHWC throughout: the control image is `[batch, 8h, 8w, 3]` in [0, 1], RGB.
+public struct ControlNetModel: Sendable {
+    public let config: ControlNetConfig
+    let convIn: Conv2D
+    let time: UNetTimeConditioning
+    let conditioningEmbedding: ControlNetConditioningEmbedding
+    let encoder: UNetEncoderBlocks
+    let controlnetDownBlocks: [Conv2D]
+    let controlnetMidBlock: Conv2D
+
+    /// Loads `config.json` and `diffusion_pytorch_model.safetensors` from a ControlNet folder.
+    public init(folder: URL) throws {
+        let config = try ControlNetConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
+        let store = try WeightStore(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        try self.init(config: config, weights: store)
+        try store.checkAllUsed()
+    }
+
+    /// Builds the model from `weights`; the caller checks afterwards that every weight was used.
+    public init(config: ControlNetConfig, weights: WeightStore) throws {
+        let unet = config.unet, layout = try unet.layout()
+        let w = weights.root, channels = unet.blockOutChannels
+        self.config = config
+        convIn = try w["conv_in"].conv2d(unet.inChannels, channels[0], kernel: 3, padding: 1)
+        time = try UNetTimeConditioning(w, config: unet, activation: layout.activation)
+        conditioningEmbedding = try ControlNetConditioningEmbedding(
+            w["controlnet_cond_embedding"], conditioningChannels: config.conditioningChannels,
+            channels: config.conditioningEmbeddingOutChannels, embeddingChannels: channels[0])
+        encoder = try UNetEncoderBlocks(w, config: unet, layout: layout)
+        // One zero convolution per skip connection, with that skip's channel count.
+        let skipChannels = [channels[0]] + channels.indices.flatMap { i in
+            Array(repeating: channels[i], count: layout.layersPerBlock[i] + (i < channels.count - 1 ? 1 : 0))
+        }
+        controlnetDownBlocks = try skipChannels.enumerated().map { i, c in
+            try w["controlnet_down_blocks"][i].conv2d(c, c, kernel: 1)
+        }
+        controlnetMidBlock = try w["controlnet_mid_block"].conv2d(channels.last!, channels.last!, kernel: 1)
+    }
+
+    /// The factor between the control image and the latents (8 for every released ControlNet).
+    public var imageScale: Int { conditioningEmbedding.downscale }
+
+    /// The residuals for a UNet, scaled by `conditioningScale`.
+    /// - Parameters:
+    ///   - sample: the (scaled) latents `[batch, h, w, 4]`, as the UNet gets them.
+    ///   - controlImage: `[batch, imageScale * h, imageScale * w, 3]` in [0, 1].
+    ///   - addedConditions: SDXL's pooled text embeds and time ids (nil for SD1.5).
+    public func callAsFunction(
+        _ sample: Tensor, timesteps: [Float], encoderHiddenStates: Tensor, controlImage: Tensor,
+        conditioningScale: Float, addedConditions: SDXLAddedConditions? = nil
+    ) throws -> ControlNetResiduals {
+        try checkInputs(sample, controlImage: controlImage, encoderHiddenStates: encoderHiddenStates)
+        let batch = sample.shape[0]
+        guard timesteps.count == 1 || timesteps.count == batch else {
+            throw ModelInputError("\(timesteps.count) timesteps for a batch of \(batch)")
+        }
+        let temb = try time(timesteps, batch: batch, addedConditions: addedConditions)
+        let image = config.channelOrder == "bgr" ? controlImage.reversingChannels() : controlImage
+        var h = convIn(sample)
+        h.add(conditioningEmbedding(image))
+        let conditioning = UNetConditioning(encoderHiddenStates: encoderHiddenStates, ipAdapterTokens: [])
+        let (mid, skips) = try encoder(h, temb: temb, conditioning: conditioning)
+        let down = zip(controlnetDownBlocks, skips).map { conv, skip in conv(skip) * conditioningScale }
+        return ControlNetResiduals(down: down, mid: controlnetMidBlock(mid) * conditioningScale)
+    }
+
+    private func checkInputs(_ sample: Tensor, controlImage: Tensor, encoderHiddenStates: Tensor) throws {
+        guard sample.rank == 4, sample.shape[3] == config.unet.inChannels else {
+            throw ModelInputError("ControlNet sample \(sample.shape): expected [batch, h, w, \(config.unet.inChannels)]")
+        }
+        let (batch, h, w) = (sample.shape[0], sample.shape[1], sample.shape[2])
+        let expected = [batch, imageScale * h, imageScale * w, config.conditioningChannels]
+        guard controlImage.shape == expected else {
+            throw ModelInputError("ControlNet control image \(controlImage.shape): expected \(expected)")
+        }
+        guard encoderHiddenStates.rank == 3, encoderHiddenStates.shape[0] == batch else {
+            throw ModelInputError("ControlNet encoder hidden states \(encoderHiddenStates.shape) for a batch of \(batch)")
+        }
+    }
+}
+
+extension ControlNetResiduals {
+    /// diffusers' MultiControlNetModel: the residuals of several ControlNets, added element by element.
+    public static func sum(_ parts: [ControlNetResiduals]) -> ControlNetResiduals? {
+        guard var total = parts.first else { return nil }
+        for part in parts.dropFirst() {
+            total = ControlNetResiduals(
+                down: zip(total.down, part.down).map { $0 + $1 }, mid: total.mid + part.mid)
+        }
+        return total
+    }
+}
+
+extension Tensor {
+    /// The last axis reversed (RGB <-> BGR).
+    func reversingChannels() -> Tensor {
+        let c = shape[rank - 1]
+        return Tensor.concatenate((0..<c).reversed().map { slice(axis: rank - 1, $0..<$0 + 1) }, axis: rank - 1)
+    }
+}
