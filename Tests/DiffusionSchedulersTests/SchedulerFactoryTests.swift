@@ -88,9 +88,15 @@ struct SchedulerFactoryTests {
         try withOption.setTimesteps(8)
         try without.setTimesteps(8)
         #expect(withOption.sigmas == without.sigmas)
+        // Euler a has no sigma-spacing options: karras is ignored, zero SNR is not.
         var ancestral = try makeScheduler(named: "EulerAncestralDiscreteScheduler", config: zeroSnr)
+        var plain = try makeScheduler(
+            named: "EulerAncestralDiscreteScheduler", config: config(#"{"rescale_betas_zero_snr": true}"#))
         try ancestral.setTimesteps(8)
-        #expect(ancestral.sigmas.count == 9)
+        try plain.setTimesteps(8)
+        #expect(ancestral.sigmas == plain.sigmas)
+        // The zero-SNR terminal sigma, sqrt((1 - 2^-24) / 2^-24).
+        #expect(ancestral.sigmas[0] == Float((Double(1 << 24) - 1).squareRoot()))
     }
 
     @Test func invalidStepCountsAreErrors() throws {
