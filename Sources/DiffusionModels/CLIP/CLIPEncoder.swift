@@ -6,7 +6,7 @@ struct CLIPAttention: Sendable {
     let qProj, kProj, vProj, outProj: Linear
     let heads: Int
 
-    init(_ w: WeightScope, config: CLIPTextConfig) throws {
+    init(_ w: WeightScope, config: some CLIPTransformerSizes) throws {
         let width = config.hiddenSize
         qProj = try w["q_proj"].linear(width, width)
         kProj = try w["k_proj"].linear(width, width)
@@ -27,7 +27,7 @@ struct CLIPMLP: Sendable {
     let fc1, fc2: Linear
     let activation: Activation
 
-    init(_ w: WeightScope, config: CLIPTextConfig) throws {
+    init(_ w: WeightScope, config: some CLIPTransformerSizes) throws {
         fc1 = try w["fc1"].linear(config.hiddenSize, config.intermediateSize)
         fc2 = try w["fc2"].linear(config.intermediateSize, config.hiddenSize)
         activation = try config.activation
@@ -42,7 +42,7 @@ struct CLIPEncoderLayer: Sendable {
     let selfAttn: CLIPAttention
     let mlp: CLIPMLP
 
-    init(_ w: WeightScope, config: CLIPTextConfig) throws {
+    init(_ w: WeightScope, config: some CLIPTransformerSizes) throws {
         layerNorm1 = try w["layer_norm1"].layerNorm(config.hiddenSize, epsilon: config.layerNormEps)
         selfAttn = try CLIPAttention(w["self_attn"], config: config)
         layerNorm2 = try w["layer_norm2"].layerNorm(config.hiddenSize, epsilon: config.layerNormEps)
@@ -61,7 +61,7 @@ struct CLIPEncoderLayer: Sendable {
 struct CLIPEncoder: Sendable {
     let layers: [CLIPEncoderLayer]
 
-    init(_ w: WeightScope, config: CLIPTextConfig) throws {
+    init(_ w: WeightScope, config: some CLIPTransformerSizes) throws {
         layers = try (0..<config.numHiddenLayers).map { try CLIPEncoderLayer(w["layers"][$0], config: config) }
     }
 

@@ -5,7 +5,8 @@ Run from the repository root with the pinned reference venv (Tests/Goldens/requi
     ../venv/bin/python Tests/Goldens/ipadapter/generate.py
 Writes Tests/Goldens/ipadapter/projection.safetensors: the original-layout weights under
 "<variant>.image_proj.*" (F16, as shipped checkpoints often are), and per case the input
-("<variant>.x") and diffusers' output ("<variant>.out", F32).
+("<variant>.x") and diffusers' output ("<variant>.out", F32); and encoder_unet.safetensors: the
+default models' image encoders and the tiny SD1.5 UNet with adapters attached by diffusers.
 """
 from pathlib import Path
 
@@ -81,5 +82,58 @@ def main():
     save_file(out, HERE / "projection.safetensors", metadata={"torch": torch.__version__})
 
 
+# ---------------------------------------------------------------- image encoder and the UNet with adapters
+
+def encoder_and_unet():
+    """The image encoder of each adapter of the default models directory (CLIPVisionModelWithProjection:
+    image embeds and penultimate hidden states) and the tiny SD1.5 UNet with IP-Adapters attached
+    through diffusers' own loader: two base instances with different scales, and one Plus."""
+    from safetensors.torch import load_file
+    from transformers import CLIPVisionModelWithProjection
+
+    weights = HERE.parents[2] / "Weights"
+    out = {}
+    torch.manual_seed(1)
+    pixels = torch.randn(2, 3, 32, 32)
+    out["pixels"] = pixels
+    features = {}
+    for kind in ("style", "character"):
+        folder = weights / "ip-adapters" / "sd-1_5" / kind
+        encoder = CLIPVisionModelWithProjection.from_pretrained(folder / "image_encoder").float().eval()
+        with torch.no_grad():
+            result = encoder(pixels, output_hidden_states=True)
+        out[f"{kind}.image_embeds"] = result.image_embeds
+        out[f"{kind}.penultimate"] = result.hidden_states[-2]
+        features[kind] = result.image_embeds if kind == "style" else result.hidden_states[-2]
+
+    unet = UNet2DConditionModel.from_pretrained(weights / "tiny-sd15" / "unet").float().eval()
+    sample, context = torch.randn(2, 4, 8, 12), torch.randn(2, 77, 32)
+    out["sample"], out["context"] = sample, context
+
+    def split(path):
+        state = load_file(path)
+        return {"image_proj": {k[len("image_proj."):]: v.float() for k, v in state.items() if k.startswith("image_proj.")},
+                "ip_adapter": {k[len("ip_adapter."):]: v.float() for k, v in state.items() if k.startswith("ip_adapter.")}}
+
+    runs = {"two_style": (["style", "style"], [0.9, 0.35]), "character": (["character"], [0.6])}
+    for name, (kinds, scales) in runs.items():
+        unet_copy = UNet2DConditionModel.from_pretrained(weights / "tiny-sd15" / "unet").float().eval()
+        unet_copy._load_ip_adapter_weights([split(weights / "ip-adapters" / "sd-1_5" / k / "ip-adapter.safetensors")
+                                            for k in kinds], low_cpu_mem_usage=False)
+        for processor in unet_copy.attn_processors.values():
+            if hasattr(processor, "scale"):
+                processor.scale = scales
+        # The second style image gets different features: the encoder's output for the flipped batch.
+        embeds = [features[k].flip(0) if i == 1 else features[k] for i, k in enumerate(kinds)]
+        with torch.no_grad():
+            prediction = unet_copy(sample, 451.0, context,
+                                   added_cond_kwargs={"image_embeds": [e[:, None] for e in embeds]}).sample
+        out[f"{name}.prediction"] = prediction
+    save_file({k: v.contiguous() for k, v in out.items()}, HERE / "encoder_unet.safetensors",
+              metadata={"torch": torch.__version__})
+    print("encoder_unet", {k: tuple(v.shape) for k, v in out.items()})
+
+
 if __name__ == "__main__":
     main()
+    encoder_and_unet()

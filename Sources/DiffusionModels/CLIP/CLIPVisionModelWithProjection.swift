@@ -1,0 +1,96 @@
+// Follows transformers/models/clip/modeling_clip.py (CLIPVisionEmbeddings, CLIPVisionTransformer,
+// CLIPVisionModelWithProjection).
+import DiffusionCore
+import DiffusionFormats
+import Foundation
+
+/// The image encoder of IP-Adapters: a ViT whose projected class token (`image_embeds`) feeds the
+/// base adapter and whose penultimate hidden states feed IP-Adapter Plus.
+///
+/// Input: `pixelValues` `[batch, image_size, image_size, 3]` (NHWC), already normalised with
+/// `CLIPImageNormalization`.
+public struct CLIPVisionModelWithProjection: Sendable {
+    public let config: CLIPVisionConfig
+    let classEmbedding: Tensor
+    let patchEmbedding: Conv2D
+    let positionEmbedding: Tensor
+    let preLayerNorm: LayerNorm
+    let encoder: CLIPEncoder
+    let postLayerNorm: LayerNorm
+    let visualProjection: Linear
+
+    public struct Output: Sendable {
+        /// `[batch, projection_dim]`: the post-normed class token through `visual_projection`.
+        public let imageEmbeds: Tensor
+        /// `[batch, patches + 1, hidden]`: transformers' `hidden_states[-2]`.
+        public let penultimateHiddenStates: Tensor
+    }
+
+    /// Loads a transformers `CLIPVisionModelWithProjection` folder (`config.json`, `model.safetensors`
+    /// keyed `vision_model.*` and `visual_projection.weight`); the `position_ids` buffer is ignored.
+    public init(directory: URL) throws {
+        let config = try CLIPVisionConfig.load(contentsOf: directory.appendingPathComponent("config.json"))
+        let store = try WeightStore(
+            contentsOf: directory.appendingPathComponent("model.safetensors"),
+            ignored: { $0 == "vision_model.embeddings.position_ids" })
+        try self.init(config: config, weights: store.root)
+        try store.checkAllUsed()
+    }
+
+    public init(config: CLIPVisionConfig, weights w: WeightScope) throws {
+        let vision = w["vision_model"], embeddings = vision["embeddings"], hidden = config.hiddenSize
+        self.config = config
+        classEmbedding = try embeddings.tensor("class_embedding", shape: [hidden])
+        patchEmbedding = try embeddings["patch_embedding"].conv2d(
+            config.numChannels, hidden, kernel: config.patchSize, stride: config.patchSize, bias: false)
+        let positions = config.patchesPerSide * config.patchesPerSide + 1
+        positionEmbedding = try embeddings["position_embedding"].tensor("weight", shape: [positions, hidden])
+        preLayerNorm = try vision["pre_layrnorm"].layerNorm(hidden, epsilon: config.layerNormEps)
+        encoder = try CLIPEncoder(vision["encoder"], config: config)
+        postLayerNorm = try vision["post_layernorm"].layerNorm(hidden, epsilon: config.layerNormEps)
+        visualProjection = try w["visual_projection"].linear(hidden, config.projectionDim, bias: false)
+    }
+
+    public func callAsFunction(_ pixelValues: Tensor) throws -> Output {
+        let side = config.imageSize
+        guard pixelValues.shape.count == 4, Array(pixelValues.shape.dropFirst()) == [side, side, config.numChannels] else {
+            throw ModelInputError("image encoder input \(pixelValues.shape): expected [batch, \(side), \(side), \(config.numChannels)]")
+        }
+        let batch = pixelValues.shape[0], hidden = config.hiddenSize
+        let patches = patchEmbedding(pixelValues).reshaped([batch, -1, hidden])
+        let classTokens = Tensor.concatenate(Array(repeating: classEmbedding.reshaped([1, 1, hidden]), count: batch), axis: 0)
+        var tokens = Tensor.concatenate([classTokens, patches], axis: 1)
+        tokens.add(Tensor.concatenate(Array(repeating: positionEmbedding.reshaped([1, -1, hidden]), count: batch), axis: 0))
+        let input = preLayerNorm(tokens)
+        let outputs = encoder(input, causal: false)
+        // hidden_states = (input, layer 1, ..., layer L): [-2] is layer L-1's output, or the input when L = 1.
+        let penultimate = outputs.count >= 2 ? outputs[outputs.count - 2] : input
+        let last = outputs.last ?? input
+        let pooled = postLayerNorm(last.slice(axis: 1, 0..<1).reshaped([batch, hidden]))
+        return Output(imageEmbeds: visualProjection(pooled), penultimateHiddenStates: penultimate)
+    }
+}
+
+/// CLIPImageProcessor's last steps: scale 8-bit values by 1/255 and normalise with CLIP's mean
+/// and std, giving the encoder's `pixel_values` (NHWC).
+public enum CLIPImageNormalization {
+    public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
+
+    /// `[images.count, height, width, 3]` from images of one size (already resized and cropped).
+    public static func pixelValues(_ images: [RGBImage]) -> Tensor {
+        let (height, width) = (images.first?.height ?? 0, images.first?.width ?? 0)
+        precondition(images.allSatisfy { $0.width == width && $0.height == height }, "images of different sizes")
+        var values = [Float]()
+        values.reserveCapacity(images.count * height * width * 3)
+        for image in images {
+            for (i, byte) in image.pixels.enumerated() {
+                let c = i % 3
+                // transformers rescales in float64 (x * (1/255)) and rounds to float32, then
+                // normalises in float32: (x - mean) / std.
+                values.append((Float(Double(byte) * (1.0 / 255.0)) - mean[c]) / std[c])
+            }
+        }
+        return Tensor(shape: [images.count, height, width, 3], values: values)
+    }
+}
