@@ -34,13 +34,15 @@ public struct GenerationError: Error, Equatable, Sendable, CustomStringConvertib
         GenerationError(status: 500, message: message, field: field)
     }
 
-    /// Any error thrown while serving a request, as the endpoint reports it: undecodable
-    /// images and unavailable detectors are the request's fault (400, naming `field`),
+    /// Any error thrown while serving a request, as the endpoint reports it: bad data URLs,
+    /// undecodable images and unavailable detectors are the request's fault (400, naming `field`),
     /// anything else not already a `GenerationError` is a 500.
     public init(_ error: Error, field: String? = nil) {
         switch error {
         case let error as GenerationError:
             self = error
+        case let error as DataURLError:
+            self = .badRequest(error.description, field: field)
         case let error as ImageDecodingError:
             self = .badRequest(error.description, field: field)
         case let error as DetectionError:

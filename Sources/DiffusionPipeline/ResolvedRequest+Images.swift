@@ -77,16 +77,16 @@ extension ResolvedRequest {
         return try chosen.values.map { try input($0, field: chosen.field, accepts: chosen.accepts, assets: assets) }
     }
 
-    /// A data URL is kept as sent (the generation decodes it); an asset id must exist.
+    /// A data URL is kept as sent (`ImageInput.load` decodes it); an asset id must exist.
     private static func input(_ value: String, field: String, accepts: Accepts, assets: AssetStore) throws -> ImageInput {
-        let isDataURL = value.hasPrefix("data:")
-        switch (accepts, isDataURL) {
-        case (.dataURL, true), (.dataURLOrAssetId, true):
-            return ImageInput(.dataURL(value), field: field)
-        case (.assetId, _), (.dataURLOrAssetId, false):
+        let source = ImageInput.source(of: value)
+        switch (accepts, source) {
+        case (.dataURL, .dataURL), (.dataURLOrAssetId, .dataURL):
+            return ImageInput(source, field: field)
+        case (.assetId, _), (.dataURLOrAssetId, .asset):
             _ = try assets.asset(value, field: field)
             return ImageInput(.asset(id: value), field: field)
-        case (.dataURL, false):
+        case (.dataURL, .asset):
             throw GenerationError.badRequest(
                 "\(field) must be a data URL (data:image/png;base64,... or data:image/jpeg;base64,...)", field: field)
         }

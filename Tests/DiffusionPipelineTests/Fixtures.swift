@@ -125,3 +125,18 @@ func error(of body: () throws -> Any) -> GenerationError? {
         return GenerationError(status: -1, message: "not a GenerationError: \(error)")
     }
 }
+
+extension TestEnvironment {
+    /// One environment for the many parameterized tests that only read it: made once per
+    /// test process and removed when the process exits, so each case does not rebuild ~60 files.
+    static func shared() throws -> TestEnvironment { try sharedEnvironment.get() }
+
+    private static let sharedEnvironment = Result {
+        let environment = try TestEnvironment()
+        sharedURL = environment.folder.url
+        atexit { if let url = TestEnvironment.sharedURL { try? FileManager.default.removeItem(at: url) } }
+        return environment
+    }
+
+    private static var sharedURL: URL?
+}

@@ -24,7 +24,7 @@ import Testing
         ("interior", "sd15", ["lines:1.0", "depth:1.0", "seg:1.0"]),
     ])
     func accepted(_ modality: String, _ model: String, _ expected: [String]) throws {
-        #expect(try controlNets(modality, model: model, in: TestEnvironment()) == expected)
+        #expect(try controlNets(modality, model: model, in: TestEnvironment.shared()) == expected)
     }
 
     /// (modality, model, a phrase the message must hold).
@@ -45,7 +45,7 @@ import Testing
         ("character:0", "sd15", "]0, 1]"),
     ])
     func refused(_ modality: String, _ model: String, _ phrase: String) throws {
-        let failure = error { try controlNets(modality, model: model, in: TestEnvironment()) }
+        let failure = error { try controlNets(modality, model: model, in: TestEnvironment.shared()) }
         #expect(failure?.status == 400 && failure?.field == "modality")
         #expect(failure?.message.contains(phrase) == true, "\(failure?.message ?? "no error")")
     }
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func canonicalModalityString() throws {
-        let resolved = try TestEnvironment().resolve(adding: #""modality": "character:0.5""#)
+        let resolved = try TestEnvironment.shared().resolve(adding: #""modality": "character:0.5""#)
         #expect(resolved.modality == "depth:0.5,pose:0.5")
     }
 }

@@ -8,7 +8,7 @@ import Testing
     @Test(arguments: ["", ".", "..", "../sd15", "sd15/..", "sd15/../sd15", "a/b", "/etc", "a\\b", "..\\sd15",
                       ".hidden", ".sd15", "sd15..", "x\u{0}y"])
     func unsafeModelIdsAre400(_ id: String) throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let failure = error { try environment.models.model(id) }
         #expect(failure?.status == 400 && failure?.field == "modelId", "\(id)")
     }
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func missingModelIs404() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let failure = error { try environment.models.model("sd-2") }
         #expect(failure?.status == 404 && failure?.field == "modelId")
         // Folders that are no pipeline (no model_index.json) are not models either.

@@ -7,7 +7,7 @@ import Testing
     private let environment: TestEnvironment
 
     init() throws {
-        environment = try TestEnvironment()
+        environment = try TestEnvironment.shared()
     }
 
     /// `minimalBody` without its control image, plus `fields`.

@@ -10,7 +10,7 @@ import Testing
     }
 
     private func response(error: GenerationError? = nil) throws -> (GenerationResponse, TestEnvironment) {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let resolved = try environment.resolve(adding: #""seed": "18446744073709551615", "numSamples": 2, "foo": 1"#)
         let response = GenerationResponse(
             request: resolved, assetIds: ["asset_b", "asset_a"],

@@ -5,7 +5,7 @@ import Testing
 /// `ResolvedRequest`: SPEC §2's defaults and ranges, every boundary just inside and just outside.
 @Suite struct ValidationTests {
     @Test func sd15Defaults() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let resolved = try environment.resolve(body())
         #expect(resolved.model.id == "sd15" && resolved.model.family == .sd15)
         #expect(resolved.numSamples == 4)
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func sdxlDefaults() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let resolved = try environment.resolve(adding: "", model: "sdxl")
         #expect(resolved.model.family == .sdxl)
         #expect(resolved.guidance == 6)
@@ -40,14 +40,14 @@ import Testing
     }
 
     @Test func randomSeedWhenAbsent() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let seeds = try (0..<4).map { _ in try environment.resolve(body()).seed }
         // Four equal draws from 2^64 values would mean the seed is not random.
         #expect(Set(seeds).count > 1)
     }
 
     @Test func seedOfSampleWrapsAround() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let resolved = try environment.resolve(adding: #""seed": "18446744073709551615""#)
         #expect(resolved.seed == .max)
         #expect(resolved.seed(ofSample: 0) == .max)
@@ -60,12 +60,12 @@ import Testing
         (#""18446744073709551615""#, .max), ("18446744073709551615", .max),
     ])
     func seedAccepted(_ json: String, _ seed: UInt64) throws {
-        #expect(try TestEnvironment().resolve(adding: #""seed": \#(json)"#).seed == seed)
+        #expect(try TestEnvironment.shared().resolve(adding: #""seed": \#(json)"#).seed == seed)
     }
 
     @Test(arguments: [#""18446744073709551616""#, #""-1""#, #""+1""#, #""""#, #""1.0""#, #""1e3""#, #"" 1""#, #""0x10""#])
     func seedRefused(_ json: String) throws {
-        let failure = error { try TestEnvironment().resolve(adding: #""seed": \#(json)"#) }
+        let failure = error { try TestEnvironment.shared().resolve(adding: #""seed": \#(json)"#) }
         #expect(failure?.status == 400 && failure?.field == "seed")
     }
 
@@ -111,7 +111,7 @@ import Testing
 
     @Test(arguments: boundaries)
     func boundary(_ fields: String, _ model: String, _ refused: String?) throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let failure = error { try environment.resolve(adding: fields, model: model) }
         if let refused {
             #expect(failure?.status == 400, "\(fields)")
@@ -123,7 +123,7 @@ import Testing
 
     /// Values in range are kept exactly, never rounded or clamped.
     @Test func valuesAreKeptAsGiven() throws {
-        let resolved = try TestEnvironment().resolve(adding: #"""
+        let resolved = try TestEnvironment.shared().resolve(adding: #"""
             "numSamples": 3, "numInferenceSteps": 7, "guidance": 1.25, "width": 328, "height": 96,
             "controlStart": 0.25, "controlEnd": 0.75, "ipAdapterScale": 0.3, "ipAdapterType": "character",
             "disableModalityDetection": false, "hideResults": true, "intermediateImages": true,
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func everySchedulerOfTheEnumIsAccepted() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let names = [
             "DDIMScheduler", "DDPMScheduler", "DEISMultistepScheduler", "DPMSolverMultistepScheduler",
             "DPMSolverSinglestepScheduler", "EulerAncestralDiscreteScheduler", "EulerDiscreteScheduler",
@@ -151,12 +151,12 @@ import Testing
     }
 
     @Test func conceptsAreNotSupportedYet() throws {
-        let failure = error { try TestEnvironment().resolve(adding: #""concepts": [{"modelId": "model_x", "scale": 1}]"#) }
+        let failure = error { try TestEnvironment.shared().resolve(adding: #""concepts": [{"modelId": "model_x", "scale": 1}]"#) }
         #expect(failure == .badRequest("concepts (LoRA) are not supported yet", field: "concepts"))
     }
 
     @Test func warningsListUnknownAndFluxOnlyFields() throws {
-        let resolved = try TestEnvironment().resolve(adding: #"""
+        let resolved = try TestEnvironment.shared().resolve(adding: #"""
             "negativePromptStrength": 2, "baseModelId": "flux", "modelEpoch": "000001", "foo": 1, "bar": "x"
             """#)
         #expect(resolved.warnings == [
@@ -170,18 +170,18 @@ import Testing
 
     /// Flux-only fields are ignored: not even their schema range is checked.
     @Test func fluxOnlyFieldsAreNotValidated() throws {
-        let resolved = try TestEnvironment().resolve(adding: #""negativePromptStrength": 99"#)
+        let resolved = try TestEnvironment.shared().resolve(adding: #""negativePromptStrength": 99"#)
         #expect(resolved.warnings == ["negativePromptStrength applies to Flux models only and is ignored"])
     }
 
     @Test func negativePromptWithoutGuidanceIsWarned() throws {
-        let resolved = try TestEnvironment().resolve(adding: #""negativePrompt": "ugly", "guidance": 1"#)
+        let resolved = try TestEnvironment.shared().resolve(adding: #""negativePrompt": "ugly", "guidance": 1"#)
         #expect(!resolved.doClassifierFreeGuidance)
         #expect(resolved.warnings == ["negativePrompt is ignored: guidance <= 1 turns classifier-free guidance off"])
     }
 
     @Test func messagesSayTheRule() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         #expect(error { try environment.resolve(adding: #""width": 1020"#) }
             == .badRequest("width must be a multiple of 8 in [64, 1024] for sd-1_5 models, not 1020", field: "width"))
         #expect(error { try environment.resolve(adding: #""numSamples": 0"#) }
@@ -193,7 +193,7 @@ import Testing
     }
 
     @Test func modalityDetectionNeedsADetector() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         #expect(error { try environment.resolve(adding: #""disableModalityDetection": false, "modality": "canny,illusion""#) } == nil)
         let failure = error { try environment.resolve(adding: #""disableModalityDetection": false, "modality": "canny,depth""#) }
         #expect(failure?.status == 400 && failure?.field == "disableModalityDetection")
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func imageParentIdMustExist() throws {
-        let environment = try TestEnvironment()
+        let environment = try TestEnvironment.shared()
         let resolved = try environment.resolve(adding: #""imageParentId": "\#(environment.controlAsset)""#)
         #expect(resolved.imageParentId == environment.controlAsset)
         #expect(error { try environment.resolve(adding: #""imageParentId": "asset_missing""#) }?.status == 404)

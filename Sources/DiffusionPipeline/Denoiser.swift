@@ -1,0 +1,122 @@
+// Follows the denoising loop of diffusers' StableDiffusionControlNetPipeline.__call__ and
+// StableDiffusionXLControlNetPipeline.__call__ (pipelines/controlnet/).
+import DiffusionCore
+import DiffusionModels
+import DiffusionSchedulers
+import Foundation
+
+/// Denoises a batch of a request's samples and decodes them (SPEC §3 steps 4-6).
+///
+/// Each sample owns its random generator (seeded `seed + i`) and its scheduler, and keeps its
+/// latent in PyTorch's NCHW order, so that every noise draw lands on the element torch's would:
+/// image i is the same whatever batch it runs in.
+struct Denoiser {
+    let request: ResolvedRequest
+    let conditioning: Conditioning
+    let unet: UNet2DConditionModel
+    let vae: AutoencoderKL
+
+    /// One sample's state through the loop.
+    private struct Sample {
+        var scheduler: any Scheduler
+        var random: TorchRandomSource
+        /// `[4, h, w]` flattened, as torch lays out one sample's latent.
+        var latent: [Float]
+    }
+
+    var latentShape: (channels: Int, height: Int, width: Int) {
+        (unet.config.inChannels, request.height / 8, request.width / 8)
+    }
+
+    /// Runs the samples `indices`, calling `onStep` after every step with the step's number and,
+    /// when the request asks for previews, the decoded current latents.
+    func run(_ indices: Range<Int>, onStep: (_ step: Int, _ previews: [RGBImage]?) throws -> Void) throws -> [RGBImage] {
+        var samples = try indices.map(makeSample)
+        let timesteps = samples[0].scheduler.timesteps
+        let batch = samples.count
+        let text = conditioning.encoderHiddenStates(batch: batch)
+        let added = conditioning.addedConditions(batch: batch)
+        let ipTokens = conditioning.ipAdapterTokens(batch: batch)
+        for (step, t) in timesteps.enumerated() {
+            let scaled = samples.indices.map { samples[$0].scheduler.scaleModelInput(samples[$0].latent, timestep: t) }
+            var input = nhwc(scaled)
+            if conditioning.guidance != nil { input = Tensor.concatenate([input, input], axis: 0) }
+            let residuals = try controlNetResiduals(
+                input, timestep: Float(t), text: text, added: added, step: step, of: timesteps.count)
+            let prediction = try unet(
+                input, timesteps: [Float(t)], encoderHiddenStates: text, addedConditions: added,
+                controlNetResiduals: residuals, ipAdapterTokens: ipTokens)
+            let outputs = guided(prediction, batch: batch)
+            for k in samples.indices {
+                samples[k].latent = samples[k].scheduler.step(
+                    modelOutput: outputs[k], timestep: t, sample: samples[k].latent, random: &samples[k].random)
+            }
+            try onStep(step, request.intermediateImages ? try decode(samples.map(\.latent)) : nil)
+        }
+        return try decode(samples.map(\.latent))
+    }
+
+    /// Sample i's scheduler and generator, and its initial latent `randn(1, 4, h, w) * init_noise_sigma`.
+    private func makeSample(_ index: Int) throws -> Sample {
+        var scheduler = try makeScheduler(named: request.scheduler, config: request.model.schedulerConfig)
+        try scheduler.setTimesteps(request.numInferenceSteps)
+        var random = TorchRandomSource(seed: request.seed(ofSample: index))
+        let (c, h, w) = latentShape
+        let sigma = scheduler.initNoiseSigma
+        return Sample(scheduler: scheduler, random: random, latent: random.randn(c * h * w).map { $0 * sigma })
+    }
+
+    /// The summed residuals of the ControlNets active at `step` (diffusers' `controlnet_keep`: a
+    /// ControlNet acts iff `step / N >= controlStart` and `(step + 1) / N <= controlEnd`), or nil.
+    private func controlNetResiduals(
+        _ input: Tensor, timestep: Float, text: Tensor, added: SDXLAddedConditions?, step: Int, of count: Int
+    ) throws -> ControlNetResiduals? {
+        let n = Double(count)
+        guard Double(step) / n >= request.controlStart, Double(step + 1) / n <= request.controlEnd else { return nil }
+        let parts = try conditioning.controls.map { control in
+            let image = Tensor.concatenate(Array(repeating: control.image, count: input.shape[0]), axis: 0)
+            return try control.net(
+                input, timesteps: [timestep], encoderHiddenStates: text, controlImage: image,
+                conditioningScale: control.scale, addedConditions: added)
+        }
+        return ControlNetResiduals.sum(parts)
+    }
+
+    /// Each sample's model output in NCHW order, after classifier-free guidance
+    /// `uncond + g * (cond - uncond)` when it is on.
+    private func guided(_ prediction: Tensor, batch: Int) -> [[Float]] {
+        let perSample = nchw(prediction)
+        guard let g = conditioning.guidance else { return perSample }
+        return (0..<batch).map { k in
+            zip(perSample[k], perSample[batch + k]).map { uncond, cond in uncond + g * (cond - uncond) }
+        }
+    }
+
+    /// Latents `/ scaling_factor` through the VAE, then `(x / 2 + 0.5)` clamped to [0, 1], times 255,
+    /// rounded half to even (numpy's rounding in diffusers' `numpy_to_pil`). One sample at a time
+    /// keeps the decoder's activations to one image.
+    func decode(_ latents: [[Float]]) throws -> [RGBImage] {
+        try latents.map { latent in
+            let scaled = nhwc([latent.map { $0 / vae.scalingFactor }])
+            let image = try vae.decode(scaled)
+            let (height, width) = (image.shape[1], image.shape[2])
+            let pixels = image.scalars.map { x -> UInt8 in
+                UInt8((min(max(x / 2 + 0.5, 0), 1) * 255).rounded(.toNearestOrEven))
+            }
+            return RGBImage(width: width, height: height, pixels: pixels)
+        }
+    }
+
+    /// Flat NCHW samples as one NHWC batch.
+    private func nhwc(_ samples: [[Float]]) -> Tensor {
+        let (c, h, w) = latentShape
+        return Tensor(shape: [samples.count, c, h, w], values: samples.flatMap { $0 }).nchwToNHWC()
+    }
+
+    /// An NHWC batch as flat NCHW samples.
+    private func nchw(_ batch: Tensor) -> [[Float]] {
+        let values = batch.nhwcToNCHW().scalars
+        let size = values.count / batch.shape[0]
+        return (0..<batch.shape[0]).map { Array(values[$0 * size..<($0 + 1) * size]) }
+    }
+}
