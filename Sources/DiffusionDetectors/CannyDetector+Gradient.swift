@@ -16,9 +16,11 @@ final class GradientRows {
     /// (smoothing across rows, for dx) and `below - above` (differencing across rows, for dy).
     private let smoothed: UnsafeMutablePointer<Int16>
     private let differenced: UnsafeMutablePointer<Int16>
-    /// Per channel value: the Sobel derivatives of every channel of the row being loaded.
+    /// Per channel value: the Sobel derivatives of every channel of the row being loaded,
+    /// and their L1 norm.
     private let channelDx: UnsafeMutablePointer<Int16>
     private let channelDy: UnsafeMutablePointer<Int16>
+    private let channelNorm: UnsafeMutablePointer<Int16>
 
     init(source: UnsafePointer<UInt8>, width: Int, height: Int) {
         self.source = source
@@ -35,6 +37,7 @@ final class GradientRows {
         differenced = .allocate(capacity: 3 * padded)
         channelDx = .allocate(capacity: 3 * width)
         channelDy = .allocate(capacity: 3 * width)
+        channelNorm = .allocate(capacity: 3 * width)
     }
 
     deinit {
@@ -45,6 +48,7 @@ final class GradientRows {
         differenced.deallocate()
         channelDx.deallocate()
         channelDy.deallocate()
+        channelNorm.deallocate()
     }
 
     /// Magnitudes of the row in `slot`; indices -1 and `width` hold zero.
@@ -66,6 +70,9 @@ final class GradientRows {
     /// The Sobel kernels are separable: [1 2 1] across rows then [-1 0 1] along the row for dx,
     /// [-1 0 1] across rows then [1 2 1] along the row for dy. This is the across-rows half,
     /// with rows past the top and bottom replicated.
+    ///
+    /// Sums stay within +-2040, so Int16 wrapping arithmetic (which lets the loops
+    /// vectorize) is exact.
     private func filterRows(_ y: Int) {
         let rowBytes = width * 3
         let above = source + max(y - 1, 0) * rowBytes
@@ -74,8 +81,8 @@ final class GradientRows {
         let s = smoothed + 3, d = differenced + 3
         for k in 0..<rowBytes {
             let a = Int16(above[k]), m = Int16(middle[k]), b = Int16(below[k])
-            s[k] = a + 2 * m + b
-            d[k] = b - a
+            s[k] = a &+ 2 &* m &+ b
+            d[k] = b &- a
         }
         // Replicated columns: the pixel before the first and after the last repeat them.
         for c in 0..<3 {
@@ -90,27 +97,34 @@ final class GradientRows {
     private func filterColumns() {
         let s = smoothed + 3, d = differenced + 3
         for k in 0..<width * 3 {
-            channelDx[k] = s[k + 3] - s[k - 3]
-            channelDy[k] = d[k - 3] + 2 * d[k] + d[k + 3]
+            let gx = s[k + 3] &- s[k - 3], gy = d[k - 3] &+ 2 &* d[k] &+ d[k + 3]
+            channelDx[k] = gx
+            channelDy[k] = gy
+            channelNorm[k] = absolute(gx) &+ absolute(gy)
         }
     }
 
+    /// |value| without the overflow trap of `abs`, which blocks vectorization; the Sobel
+    /// values are far from Int16.min.
+    @inline(__always)
+    private func absolute(_ value: Int16) -> Int16 {
+        let sign = value >> 15
+        return (value ^ sign) &- sign
+    }
+
     /// Per pixel, the channel of largest `|dx| + |dy|`; on a tie the first, as OpenCV's strict `>`.
+    /// Written as selects rather than branches: which channel wins is unpredictable.
     private func keepLargestChannel(into slot: Int) {
         let m = magnitude(slot: slot), gx = dx(slot: slot), gy = dy(slot: slot)
         for x in 0..<width {
-            var best = 3 * x
-            var bestNorm = abs(Int32(channelDx[best])) + abs(Int32(channelDy[best]))
-            for k in 3 * x + 1..<3 * x + 3 {
-                let norm = abs(Int32(channelDx[k])) + abs(Int32(channelDy[k]))
-                if norm > bestNorm {
-                    best = k
-                    bestNorm = norm
-                }
-            }
-            m[x] = bestNorm
-            gx[x] = channelDx[best]
-            gy[x] = channelDy[best]
+            let k = 3 * x
+            let n0 = channelNorm[k], n1 = channelNorm[k + 1], n2 = channelNorm[k + 2]
+            let first = n1 > n0 ? 1 : 0
+            let firstNorm = max(n0, n1)
+            let best = n2 > firstNorm ? 2 : first
+            m[x] = Int32(max(firstNorm, n2))
+            gx[x] = channelDx[k + best]
+            gy[x] = channelDy[k + best]
         }
     }
 }

@@ -21,14 +21,26 @@ import Testing
         // The edges PNG is one-channel; the decoder repeats it into R, G and B.
         #expect(edges == stride(from: 0, to: reference.pixels.count, by: 3).map { reference.pixels[$0] })
 
+        for threads in [Parallel.threadCount, 1] {
+            // Global, but only this opt-in test changes it, and no result depends on it.
+            let saved = Parallel.threadCount
+            Parallel.threadCount = threads
+            defer { Parallel.threadCount = saved }
+            let (best, median) = timings { _ = detector.detect(image) }
+            print("CannyDetector.detect \(size)x\(size) on \(threads) thread(s): "
+                  + "best \(String(format: "%.2f", best)) ms, median \(String(format: "%.2f", median)) ms")
+        }
+    }
+
+    /// The best and median wall-clock time of 50 runs, in milliseconds.
+    private func timings(_ body: () -> Void) -> (best: Double, median: Double) {
         var times: [Double] = []
         for _ in 0..<50 {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = detector.detect(image)
+            body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()
-        print("CannyDetector.detect \(size)x\(size): best \(String(format: "%.2f", times[0])) ms, "
-              + "median \(String(format: "%.2f", times[times.count / 2])) ms")
+        return (times[0], times[times.count / 2])
     }
 }
