@@ -22,15 +22,21 @@ struct Denoiser {
         var random: TorchRandomSource
         /// `[4, h, w]` flattened, as torch lays out one sample's latent.
         var latent: [Float]
+
+        mutating func step(modelOutput: [Float], timestep: Double) {
+            latent = scheduler.step(modelOutput: modelOutput, timestep: timestep, sample: latent, random: &random)
+        }
     }
 
     var latentShape: (channels: Int, height: Int, width: Int) {
-        (unet.config.inChannels, request.height / 8, request.width / 8)
+        let scale = 1 << (vae.config.blockOutChannels.count - 1)
+        return (unet.config.inChannels, request.height / scale, request.width / scale)
     }
 
-    /// Runs the samples `indices`, calling `onStep` after every step with the step's number and,
+    /// Runs the samples `indices`, calling `onStep` after every step with the step's index, the number
+    /// of steps (twice the inference steps less one for the second-order Heun and KDPM2) and,
     /// when the request asks for previews, the decoded current latents.
-    func run(_ indices: Range<Int>, onStep: (_ step: Int, _ previews: [RGBImage]?) throws -> Void) throws -> [RGBImage] {
+    func run(_ indices: Range<Int>, onStep: (_ step: Int, _ steps: Int, _ previews: [RGBImage]?) throws -> Void) throws -> [RGBImage] {
         var samples = try indices.map(makeSample)
         let timesteps = samples[0].scheduler.timesteps
         let batch = samples.count
@@ -47,11 +53,8 @@ struct Denoiser {
                 input, timesteps: [Float(t)], encoderHiddenStates: text, addedConditions: added,
                 controlNetResiduals: residuals, ipAdapterTokens: ipTokens)
             let outputs = guided(prediction, batch: batch)
-            for k in samples.indices {
-                samples[k].latent = samples[k].scheduler.step(
-                    modelOutput: outputs[k], timestep: t, sample: samples[k].latent, random: &samples[k].random)
-            }
-            try onStep(step, request.intermediateImages ? try decode(samples.map(\.latent)) : nil)
+            for k in samples.indices { samples[k].step(modelOutput: outputs[k], timestep: t) }
+            try onStep(step, timesteps.count, request.intermediateImages ? try decode(samples.map(\.latent)) : nil)
         }
         return try decode(samples.map(\.latent))
     }
@@ -59,11 +62,18 @@ struct Denoiser {
     /// Sample i's scheduler and generator, and its initial latent `randn(1, 4, h, w) * init_noise_sigma`.
     private func makeSample(_ index: Int) throws -> Sample {
         var scheduler = try makeScheduler(named: request.scheduler, config: request.model.schedulerConfig)
+        if var tcd = scheduler as? TCDScheduler {
+            // The ControlNet pipelines pass their `eta` (0.0) to every scheduler whose step takes one.
+            tcd.eta = 0
+            scheduler = tcd
+        }
         try scheduler.setTimesteps(request.numInferenceSteps)
         var random = TorchRandomSource(seed: request.seed(ofSample: index))
         let (c, h, w) = latentShape
         let sigma = scheduler.initNoiseSigma
-        return Sample(scheduler: scheduler, random: random, latent: random.randn(c * h * w).map { $0 * sigma })
+        // Drawn before the generator is stored: the scheduler's noise continues the stream after it.
+        let latent = random.randn(c * h * w).map { $0 * sigma }
+        return Sample(scheduler: scheduler, random: random, latent: latent)
     }
 
     /// The summed residuals of the ControlNets active at `step` (diffusers' `controlnet_keep`: a

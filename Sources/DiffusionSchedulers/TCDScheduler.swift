@@ -1,8 +1,8 @@
 // Follows diffusers/schedulers/scheduling_tcd.py.
 import Foundation
 
-/// Matches diffusers' `TCDScheduler` (trajectory consistency distillation) with the pipelines'
-/// default `eta = 0.3`: each step predicts x0 and epsilon, moves to the intermediate timestep
+/// Matches diffusers' `TCDScheduler` (trajectory consistency distillation) with `step`'s
+/// default `eta = 0.3` (set `eta` to what a pipeline passes; the ControlNet pipelines pass 0): each step predicts x0 and epsilon, moves to the intermediate timestep
 /// s = floor((1 - eta) * t_prev), then re-noises to t_prev with noise drawn from the sample's
 /// random source. Honours beta schedules, trained betas, original_inference_steps,
 /// prediction_type, set_alpha_to_one and rescale_betas_zero_snr. Like diffusers it reads but
@@ -14,8 +14,9 @@ public struct TCDScheduler: Scheduler {
     public let sigmas: [Float] = []
     public let initNoiseSigma: Float = 1
 
-    /// The stochasticity `eta` that TCD pipelines pass to `step` by default.
-    private static let eta: Float = 0.3
+    /// The stochasticity `eta` (diffusers' `gamma`) that `step` receives: 0.3 is `step`'s default
+    /// and the TCD pipelines'; 0 makes the steps deterministic.
+    public var eta: Float = 0.3
     private let noise: NoiseSchedule
     private let finalAlphaCumprod: Float
     private let prediction: AlphaPrediction
@@ -46,14 +47,14 @@ public struct TCDScheduler: Scheduler {
         let isLast = stepIndex + 1 >= timesteps.count
         let previous = isLast ? 0 : Int(timesteps[stepIndex + 1])
         stepIndex += 1
-        let s = Int(((1 - Self.eta) * Float(previous)).rounded(.down))
+        let s = Int(((1 - eta) * Float(previous)).rounded(.down))
         let alphaProd = noise.alphasCumprod[t]
         let alphaProdPrev = previous >= 0 ? noise.alphasCumprod[previous] : finalAlphaCumprod
         let alphaProdS = noise.alphasCumprod[s]
         let (original, epsilon) = prediction.split(modelOutput, sample: sample, alphaProd: alphaProd)
         let signalS = alphaProdS.squareRoot(), noiseS = (1 - alphaProdS).squareRoot()
         let noised = Latent.combine(original, epsilon) { signalS * $0 + noiseS * $1 }
-        guard !isLast else { return noised }
+        guard eta > 0, !isLast else { return noised }
         let ratio = alphaProdPrev / alphaProdS
         let signal = ratio.squareRoot(), noiseScale = (1 - ratio).squareRoot()
         return Latent.combine(noised, random.randn(sample.count)) { signal * $0 + noiseScale * $1 }

@@ -8,7 +8,7 @@ import Foundation
 /// base adapter and whose penultimate hidden states feed IP-Adapter Plus.
 ///
 /// Input: `pixelValues` `[batch, image_size, image_size, 3]` (NHWC), already normalised with
-/// `CLIPImageNormalization`.
+/// `CLIPImagePreprocessing.pixelValues` (DiffusionFormats).
 public struct CLIPVisionModelWithProjection: Sendable {
     public let config: CLIPVisionConfig
     let classEmbedding: Tensor
@@ -68,29 +68,5 @@ public struct CLIPVisionModelWithProjection: Sendable {
         let last = outputs.last ?? input
         let pooled = postLayerNorm(last.slice(axis: 1, 0..<1).reshaped([batch, hidden]))
         return Output(imageEmbeds: visualProjection(pooled), penultimateHiddenStates: penultimate)
-    }
-}
-
-/// CLIPImageProcessor's last steps: scale 8-bit values by 1/255 and normalise with CLIP's mean
-/// and std, giving the encoder's `pixel_values` (NHWC).
-public enum CLIPImageNormalization {
-    public static let mean: [Float] = [0.48145466, 0.4578275, 0.40821073]
-    public static let std: [Float] = [0.26862954, 0.26130258, 0.27577711]
-
-    /// `[images.count, height, width, 3]` from images of one size (already resized and cropped).
-    public static func pixelValues(_ images: [RGBImage]) -> Tensor {
-        let (height, width) = (images.first?.height ?? 0, images.first?.width ?? 0)
-        precondition(images.allSatisfy { $0.width == width && $0.height == height }, "images of different sizes")
-        var values = [Float]()
-        values.reserveCapacity(images.count * height * width * 3)
-        for image in images {
-            for (i, byte) in image.pixels.enumerated() {
-                let c = i % 3
-                // transformers rescales in float64 (x * (1/255)) and rounds to float32, then
-                // normalises in float32: (x - mean) / std.
-                values.append((Float(Double(byte) * (1.0 / 255.0)) - mean[c]) / std[c])
-            }
-        }
-        return Tensor(shape: [images.count, height, width, 3], values: values)
     }
 }
