@@ -41,25 +41,18 @@ extension UNet2DConditionModel {
         controlNetResiduals: ControlNetResiduals? = nil, ipAdapterTokens: [IPAdapterTokens] = []
     ) throws -> Tensor {
         try checkInputs(sample, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
-        let temb = try timeEmbedding(timesteps, batch: sample.shape[0], addedConditions: addedConditions)
+        let temb = try time(timesteps, batch: sample.shape[0], addedConditions: addedConditions)
         let conditioning = UNetConditioning(encoderHiddenStates: encoderHiddenStates, ipAdapterTokens: ipAdapterTokens)
 
-        var h = convIn(config.centerInputSample ? sample.map { 2 * $0 - 1 } : sample)
-        var skips = [h]
-        for block in downBlocks {
-            let (output, blockSkips) = try block(h, temb: temb, conditioning: conditioning)
-            h = output
-            skips += blockSkips
-        }
+        var (h, skips) = try encoder(
+            convIn(config.centerInputSample ? sample.map { 2 * $0 - 1 } : sample), temb: temb, conditioning: conditioning)
         if let controlNetResiduals {
             try add(controlNetResiduals.down, to: &skips)
-        }
-        h = try midBlock(h, temb: temb, conditioning: conditioning)
-        if let mid = controlNetResiduals?.mid {
-            guard mid.shape == h.shape else {
-                throw ModelInputError("ControlNet mid-block residual \(mid.shape) does not match the mid block's output \(h.shape)")
+            guard controlNetResiduals.mid.shape == h.shape else {
+                throw ModelInputError(
+                    "ControlNet mid-block residual \(controlNetResiduals.mid.shape) does not match the mid block's output \(h.shape)")
             }
-            h.add(mid)
+            h.add(controlNetResiduals.mid)
         }
         for block in upBlocks {
             let blockSkips = Array(skips.suffix(block.skipCount))
@@ -68,23 +61,6 @@ extension UNet2DConditionModel {
             h = try block(h, skips: blockSkips, temb: temb, conditioning: conditioning, upsampleSize: next)
         }
         return convOut(convNormOut(h, activation: activation))
-    }
-
-    /// The time embedding `[batch, 4 * block_out_channels[0]]`, plus SDXL's added embedding.
-    private func timeEmbedding(_ timesteps: [Float], batch: Int, addedConditions: SDXLAddedConditions?) throws -> Tensor {
-        var emb = timeEmbedding(timeProj(timesteps.count == 1 ? Array(repeating: timesteps[0], count: batch) : timesteps))
-        guard let addTimeProj, let addEmbedding else { return emb }
-        guard let added = addedConditions else {
-            throw ModelInputError("this UNet (addition_embed_type 'text_time') needs SDXL's text_embeds and time_ids")
-        }
-        let pooled = (config.projectionClassEmbeddingsInputDim ?? 0) - 6 * addTimeProj.channels
-        guard added.textEmbeds.shape == [batch, pooled], added.timeIds.shape == [batch, 6] else {
-            throw ModelInputError(
-                "SDXL text_embeds \(added.textEmbeds.shape) / time_ids \(added.timeIds.shape): expected [\(batch), \(pooled)] / [\(batch), 6]")
-        }
-        let timeEmbeds = addTimeProj(added.timeIds.scalars).reshaped([batch, 6 * addTimeProj.channels])
-        emb.add(addEmbedding(Tensor.concatenate([added.textEmbeds, timeEmbeds], axis: 1)))
-        return emb
     }
 
     /// Adds the ControlNet down residuals to the skip connections, one for one.

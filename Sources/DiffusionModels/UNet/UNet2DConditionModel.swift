@@ -9,17 +9,17 @@ import Foundation
 public struct UNet2DConditionModel: Sendable {
     public let config: UNet2DConditionConfig
     let convIn: Conv2D
-    let timeProj: Timesteps
-    let timeEmbedding: TimestepEmbedding
-    /// SDXL's `text_time` added embedding: the time ids' sinusoidal embedding and its MLP.
-    let addTimeProj: Timesteps?
-    let addEmbedding: TimestepEmbedding?
-    public let downBlocks: [DownBlock2D]
-    public let midBlock: UNetMidBlock2DCrossAttn
+    /// `time_proj`, `time_embedding` and SDXL's `add_time_proj` / `add_embedding`.
+    let time: UNetTimeConditioning
+    /// `down_blocks` and `mid_block`, shared with ControlNetModel.
+    let encoder: UNetEncoderBlocks
     public let upBlocks: [UpBlock2D]
     let convNormOut: GroupNorm
     let convOut: Conv2D
     let activation: Activation
+
+    public var downBlocks: [DownBlock2D] { encoder.down }
+    public var midBlock: UNetMidBlock2DCrossAttn { encoder.mid }
 
     /// Loads `unet/config.json` and `unet/diffusion_pytorch_model.safetensors` from `folder`.
     public init(folder: URL) throws {
@@ -34,58 +34,31 @@ public struct UNet2DConditionModel: Sendable {
         let layout = try config.layout()
         let w = weights.root
         let channels = config.blockOutChannels
-        let timeEmbedDim = channels[0] * 4
         self.config = config
         activation = layout.activation
         convIn = try w["conv_in"].conv2d(
             config.inChannels, channels[0], kernel: config.convInKernel, padding: (config.convInKernel - 1) / 2)
-        timeProj = Timesteps(channels: channels[0], flipSinToCos: config.flipSinToCos, downscaleFreqShift: Float(config.freqShift))
-        timeEmbedding = try TimestepEmbedding(
-            w["time_embedding"], inChannels: channels[0], timeEmbedDim: timeEmbedDim, activation: activation)
-        if config.additionEmbedType == "text_time", let timeDim = config.additionTimeEmbedDim,
-           let inputDim = config.projectionClassEmbeddingsInputDim {
-            addTimeProj = Timesteps(channels: timeDim, flipSinToCos: config.flipSinToCos, downscaleFreqShift: Float(config.freqShift))
-            addEmbedding = try TimestepEmbedding(
-                w["add_embedding"], inChannels: inputDim, timeEmbedDim: timeEmbedDim, activation: activation)
-        } else {
-            addTimeProj = nil
-            addEmbedding = nil
-        }
-        let settings = DownBlock2D.Settings(
-            tembChannels: timeEmbedDim, groups: layout.groups, epsilon: config.normEps, activation: activation,
-            useLinearProjection: config.useLinearProjection)
-        (downBlocks, midBlock, upBlocks) = try UNet2DConditionModel.blocks(w, config: config, layout: layout, settings: settings)
+        time = try UNetTimeConditioning(w, config: config, activation: activation)
+        encoder = try UNetEncoderBlocks(w, config: config, layout: layout)
+        upBlocks = try UNet2DConditionModel.upBlocks(w, config: config, layout: layout, settings: encoder.settings)
         convNormOut = try w["conv_norm_out"].groupNorm(groups: layout.groups, channels: channels[0], epsilon: config.normEps)
         convOut = try w["conv_out"].conv2d(
             channels[0], config.outChannels, kernel: config.convOutKernel, padding: (config.convOutKernel - 1) / 2)
     }
 
-    /// The down, mid and up blocks, wired as diffusers' `__init__` does (the up blocks mirror the down blocks).
-    private static func blocks(
+    /// The up blocks, wired as diffusers' `__init__` does: each mirrors a down level, with one more resnet.
+    private static func upBlocks(
         _ w: WeightScope, config: UNet2DConditionConfig, layout: UNet2DConditionConfig.Layout, settings: DownBlock2D.Settings
-    ) throws -> ([DownBlock2D], UNetMidBlock2DCrossAttn, [UpBlock2D]) {
+    ) throws -> [UpBlock2D] {
         let channels = config.blockOutChannels, n = channels.count
-        func crossAttention(_ i: Int, _ type: String) -> (heads: Int, layers: Int, dim: Int)? {
-            type.hasPrefix("CrossAttn") ? (layout.heads[i], layout.transformerLayersPerBlock[i], layout.crossAttentionDim[i]) : nil
-        }
-        let down = try (0..<n).map { i in
-            try DownBlock2D(
-                w["down_blocks"][i], inChannels: i == 0 ? channels[0] : channels[i - 1], outChannels: channels[i],
-                layers: layout.layersPerBlock[i], crossAttention: crossAttention(i, config.downBlockTypes[i]),
-                addDownsample: i < n - 1, downsamplePadding: config.downsamplePadding, settings: settings)
-        }
-        let mid = try UNetMidBlock2DCrossAttn(
-            w["mid_block"], channels: channels[n - 1],
-            crossAttention: (layout.heads[n - 1], layout.transformerLayersPerBlock[n - 1], layout.crossAttentionDim[n - 1]),
-            outputScaleFactor: config.midBlockScaleFactor, settings: settings)
-        let up = try (0..<n).map { i in
+        return try (0..<n).map { i in
             let level = n - 1 - i  // the down level this up block mirrors
             return try UpBlock2D(
                 w["up_blocks"][i], inChannels: channels[max(level - 1, 0)], prevOutputChannels: channels[min(level + 1, n - 1)],
                 outChannels: channels[level], layers: layout.layersPerBlock[level] + 1,
-                crossAttention: crossAttention(level, config.upBlockTypes[i]), addUpsample: i < n - 1, settings: settings)
+                crossAttention: config.upBlockTypes[i].hasPrefix("CrossAttn") ? layout.crossAttention(level) : nil,
+                addUpsample: i < n - 1, settings: settings)
         }
-        return (down, mid, up)
     }
 
     /// Every cross-attention (`attn2`) of the UNet with its module name, in the order of diffusers'
