@@ -42,10 +42,8 @@ public final class GenerationPipeline: @unchecked Sendable {
         let images: [RGBImage]
         do {
             images = try denoise(resolved, controlImage: controlImage, references: references, started: started, progress: progress)
-        } catch let error as GenerationError {
-            throw error
         } catch {
-            throw GenerationError.internalError("generation failed: \(error)")
+            throw GenerationError(error)
         }
         let inputs = try storeInputs(resolved, controlImage: controlImage, references: references)
         let outputs = try images.enumerated().map { i, image in

@@ -14,6 +14,8 @@ struct Diffuse: ParsableCommand {
             Run 'diffuse help <subcommand>' for the options of each subcommand.
             """,
         subcommands: [
+            GenerateCommand.self,
+            AssetsCommand.self,
             DetectCommand.self,
         ])
 }
