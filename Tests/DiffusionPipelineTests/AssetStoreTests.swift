@@ -54,6 +54,21 @@ import Testing
         #expect(asset.createdAt.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
     }
 
+    /// A generated image records the parameters and its own seed: with `numSamples` 1 that
+    /// seed makes the same image.
+    @Test func generatedImageMetadata() throws {
+        let environment = try TestEnvironment.shared()
+        let request = try environment.resolve(adding: #""seed": "18446744073709551615", "guidance": 3, "modality": "character:0.5""#)
+        let metadata = AssetMetadata(request: request, sample: 2, step: 7, parentId: environment.controlAsset)
+        #expect(metadata.seed == "1" && metadata.step == 7 && metadata.modelId == "sd15")
+        #expect(metadata.parentId == environment.controlAsset)
+        #expect(metadata.type == "inference-controlnet-ip-adapter" && metadata.modality == "depth:0.5,pose:0.5")
+        #expect(metadata.guidance == 3 && metadata.numInferenceSteps == 30 && metadata.scheduler == "PNDMScheduler")
+        #expect(metadata.width == 512 && metadata.ipAdapterScales == [0.9] && metadata.ipAdapterType == "style")
+        let asset = try store.add(image, kind: .intermediate, metadata: metadata, hidden: true, outputIndex: 2)
+        #expect(try store.asset(asset.id).metadata == metadata)
+    }
+
     @Test func sidecarMirrorsTheAPIsAssetFields() throws {
         let asset = try store.add(image, kind: .uploaded, metadata: AssetMetadata(type: "uploaded", parentId: "asset_p", name: "a.jpg"),
                                   hidden: true)
