@@ -12,12 +12,13 @@ final class GradientRows {
     private let magnitudes: UnsafeMutablePointer<Int32>
     private let dxs: UnsafeMutablePointer<Int16>
     private let dys: UnsafeMutablePointer<Int16>
-    /// Per channel value, with one replicated pixel on either side: `above + 2 middle + below`
-    /// (smoothing across rows, for dx) and `below - above` (differencing across rows, for dy).
+    /// One plane per channel (`plane(c)` below), each `padded` long with a replicated pixel on
+    /// either side: `above + 2 middle + below` (smoothing across rows, for dx) and
+    /// `below - above` (differencing across rows, for dy).
     private let smoothed: UnsafeMutablePointer<Int16>
     private let differenced: UnsafeMutablePointer<Int16>
-    /// Per channel value: the Sobel derivatives of every channel of the row being loaded,
-    /// and their L1 norm.
+    /// One plane per channel, `width` long: the Sobel derivatives of each channel of the row
+    /// being loaded, and their L1 norm.
     private let channelDx: UnsafeMutablePointer<Int16>
     private let channelDy: UnsafeMutablePointer<Int16>
     private let channelNorm: UnsafeMutablePointer<Int16>
@@ -63,13 +64,14 @@ final class GradientRows {
             return
         }
         filterRows(y)
-        filterColumns()
+        for c in 0..<3 { filterColumns(channel: c) }
         keepLargestChannel(into: slot)
     }
 
     /// The Sobel kernels are separable: [1 2 1] across rows then [-1 0 1] along the row for dx,
     /// [-1 0 1] across rows then [1 2 1] along the row for dy. This is the across-rows half,
-    /// with rows past the top and bottom replicated.
+    /// with rows past the top and bottom replicated, splitting the interleaved channels into
+    /// planes so that the rest runs on contiguous values.
     ///
     /// Sums stay within +-2040, so Int16 wrapping arithmetic (which lets the loops
     /// vectorize) is exact.
@@ -78,29 +80,30 @@ final class GradientRows {
         let above = source + max(y - 1, 0) * rowBytes
         let middle = source + y * rowBytes
         let below = source + min(y + 1, height - 1) * rowBytes
-        let s = smoothed + 3, d = differenced + 3
-        for k in 0..<rowBytes {
-            let a = Int16(above[k]), m = Int16(middle[k]), b = Int16(below[k])
-            s[k] = a &+ 2 &* m &+ b
-            d[k] = b &- a
-        }
-        // Replicated columns: the pixel before the first and after the last repeat them.
         for c in 0..<3 {
-            smoothed[c] = s[c]
-            differenced[c] = d[c]
-            s[rowBytes + c] = s[rowBytes - 3 + c]
-            d[rowBytes + c] = d[rowBytes - 3 + c]
+            let s = smoothed + c * padded + 1, d = differenced + c * padded + 1
+            for x in 0..<width {
+                let a = Int16(above[3 * x + c]), m = Int16(middle[3 * x + c]), b = Int16(below[3 * x + c])
+                s[x] = a &+ 2 &* m &+ b
+                d[x] = b &- a
+            }
+            // Replicated columns: the pixel before the first and after the last repeat them.
+            s[-1] = s[0]
+            d[-1] = d[0]
+            s[width] = s[width - 1]
+            d[width] = d[width - 1]
         }
     }
 
-    /// The along-the-row half; the same channel of the neighbouring pixels is 3 values away.
-    private func filterColumns() {
-        let s = smoothed + 3, d = differenced + 3
-        for k in 0..<width * 3 {
-            let gx = s[k + 3] &- s[k - 3], gy = d[k - 3] &+ 2 &* d[k] &+ d[k + 3]
-            channelDx[k] = gx
-            channelDy[k] = gy
-            channelNorm[k] = absolute(gx) &+ absolute(gy)
+    /// The along-the-row half, for one channel's plane.
+    private func filterColumns(channel c: Int) {
+        let s = smoothed + c * padded + 1, d = differenced + c * padded + 1
+        let gxs = channelDx + c * width, gys = channelDy + c * width, norms = channelNorm + c * width
+        for x in 0..<width {
+            let gx = s[x + 1] &- s[x - 1], gy = d[x - 1] &+ 2 &* d[x] &+ d[x + 1]
+            gxs[x] = gx
+            gys[x] = gy
+            norms[x] = absolute(gx) &+ absolute(gy)
         }
     }
 
@@ -113,18 +116,40 @@ final class GradientRows {
     }
 
     /// Per pixel, the channel of largest `|dx| + |dy|`; on a tie the first, as OpenCV's strict `>`.
-    /// Written as selects rather than branches: which channel wins is unpredictable.
+    /// Which channel wins is unpredictable, so this selects with vector masks, 16 pixels at a
+    /// time (the compiler turns the scalar form into branches), then finishes the row scalar.
     private func keepLargestChannel(into slot: Int) {
         let m = magnitude(slot: slot), gx = dx(slot: slot), gy = dy(slot: slot)
-        for x in 0..<width {
-            let k = 3 * x
-            let n0 = channelNorm[k], n1 = channelNorm[k + 1], n2 = channelNorm[k + 2]
-            let first = n1 > n0 ? 1 : 0
-            let firstNorm = max(n0, n1)
-            let best = n2 > firstNorm ? 2 : first
-            m[x] = Int32(max(firstNorm, n2))
-            gx[x] = channelDx[k + best]
-            gy[x] = channelDy[k + best]
+        let lanes = SIMD16<Int16>.scalarCount
+        var x = 0
+        while x + lanes <= width {
+            let n0 = vector(channelNorm, x), n1 = vector(channelNorm + width, x)
+            let n2 = vector(channelNorm + 2 * width, x)
+            let second = n1 .> n0, third = n2 .> n0.replacing(with: n1, where: second)
+            var norm = n0, gxv = vector(channelDx, x), gyv = vector(channelDy, x)
+            norm.replace(with: n1, where: second)
+            gxv.replace(with: vector(channelDx + width, x), where: second)
+            gyv.replace(with: vector(channelDy + width, x), where: second)
+            norm.replace(with: n2, where: third)
+            gxv.replace(with: vector(channelDx + 2 * width, x), where: third)
+            gyv.replace(with: vector(channelDy + 2 * width, x), where: third)
+            UnsafeMutableRawPointer(m + x).storeBytes(of: SIMD16<Int32>(truncatingIfNeeded: norm), as: SIMD16<Int32>.self)
+            UnsafeMutableRawPointer(gx + x).storeBytes(of: gxv, as: SIMD16<Int16>.self)
+            UnsafeMutableRawPointer(gy + x).storeBytes(of: gyv, as: SIMD16<Int16>.self)
+            x += lanes
         }
+        for x in x..<width {
+            var best = x
+            if channelNorm[width + x] > channelNorm[best] { best = width + x }
+            if channelNorm[2 * width + x] > channelNorm[best] { best = 2 * width + x }
+            m[x] = Int32(channelNorm[best])
+            gx[x] = channelDx[best]
+            gy[x] = channelDy[best]
+        }
+    }
+
+    @inline(__always)
+    private func vector(_ plane: UnsafeMutablePointer<Int16>, _ x: Int) -> SIMD16<Int16> {
+        UnsafeRawPointer(plane + x).loadUnaligned(as: SIMD16<Int16>.self)
     }
 }
