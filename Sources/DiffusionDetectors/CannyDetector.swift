@@ -31,26 +31,22 @@ public struct CannyDetector: Detector {
 
     /// White edges on black, in all three channels, the size of `image`.
     public func detect(_ image: RGBImage) -> RGBImage {
-        let edges = edgeMap(image)
-        var pixels = [UInt8](repeating: 0, count: edges.count * 3)
-        pixels.withUnsafeMutableBufferPointer { out in
-            for (i, value) in edges.enumerated() where value != 0 {
-                out[3 * i] = value
-                out[3 * i + 1] = value
-                out[3 * i + 2] = value
-            }
-        }
-        return RGBImage(width: image.width, height: image.height, pixels: pixels)
+        RGBImage(width: image.width, height: image.height, pixels: edges(image, channels: 3))
     }
 
     /// The one-channel edge map, row-major, 255 on edges and 0 elsewhere: `cv2.Canny`'s output.
     public func edgeMap(_ image: RGBImage) -> [UInt8] {
+        edges(image, channels: 1)
+    }
+
+    /// The edge map with each pixel's value repeated `channels` times.
+    private func edges(_ image: RGBImage, channels: Int) -> [UInt8] {
         guard image.width > 0, image.height > 0 else { return [] }
         let edges = CannyEdges(width: image.width, height: image.height,
                                low: Self.integerThreshold(lowThreshold), high: Self.integerThreshold(highThreshold))
         image.pixels.withUnsafeBufferPointer { edges.suppressNonMaxima(source: $0.baseAddress!) }
         edges.growEdges()
-        return edges.output()
+        return edges.output(channels: channels)
     }
 
     /// OpenCV floors the thresholds to integers. A 3x3 Sobel L1 magnitude lies in 0...2040, so
@@ -160,16 +156,22 @@ private final class CannyEdges {
         }
     }
 
-    /// The final map as OpenCV's output: 255 where an edge was found, 0 elsewhere.
-    func output() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: width * height) { out, count in
+    /// The final map as OpenCV's output, 255 where an edge was found and 0 elsewhere, each
+    /// value written `channels` times.
+    func output(channels: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: width * height * channels) { out, count in
+            var i = 0
             for y in 0..<height {
                 let mapRow = map + (y + 1) * mapStride + 1
                 for j in 0..<width {
-                    out[y * width + j] = mapRow[j] == 2 ? 255 : 0
+                    let value: UInt8 = mapRow[j] == 2 ? 255 : 0
+                    for _ in 0..<channels {
+                        out[i] = value
+                        i += 1
+                    }
                 }
             }
-            count = width * height
+            count = i
         }
     }
 }
