@@ -11,7 +11,7 @@ public struct Conv2D: Sendable {
     public let kernelWidth: Int
     public let stride: Int
     public let padding: Int
-    /// PyTorch's `[out, in, kh, kw]` weight, kept for the 1x1 matrix-product path.
+    /// PyTorch's `[out, in, kh, kw]` weight, kept for the 1x1 matrix-product path only.
     let weight: Tensor
     /// The direct kernel's layout; empty for 1x1 stride-1 convolutions.
     let packed: Tensor
@@ -31,8 +31,10 @@ public struct Conv2D: Sendable {
         self.stride = stride
         self.padding = padding
         self.bias = bias
-        self.weight = weight
         let pointwise = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+        // Each path keeps only the layout it reads: holding both would double the weights' memory
+        // (2.2 GB more for the SD1.5 UNet).
+        self.weight = pointwise ? weight : Tensor(shape: [0])
         packed = pointwise ? Tensor(shape: [0]) : Conv2D.pack(weight)
     }
 
