@@ -89,7 +89,7 @@ extension Conditioning {
             }
             let values = map.pixels.map { Float($0) / 255 }
             return Control(
-                net: try models.controlNet(controlNet.folder),
+                net: try models.controlNet(controlNet.folder, for: request.model),
                 image: Tensor(shape: [1, map.height, map.width, 3], values: values),
                 scale: Float(controlNet.modality.scale))
         }

@@ -40,8 +40,14 @@ public final class ModelCache: @unchecked Sendable {
         }
     }
 
-    func controlNet(_ folder: URL) throws -> ControlNetModel {
-        try self.model("controlnet:" + folder.path) { try ControlNetModel(folder: folder) }
+    /// A ControlNet, checked once to fit `model`'s UNet.
+    func controlNet(_ folder: URL, for model: ModelFolder) throws -> ControlNetModel {
+        let unet = try unet(model)
+        return try self.model("controlnet:\(folder.path)|\(model.unet.path)") {
+            let net = try ControlNetModel(folder: folder)
+            try net.checkFits(unet, folder: folder)
+            return net
+        }
     }
 
     /// An IP-Adapter is loaded for one UNet: its projections must fit that UNet's layers.

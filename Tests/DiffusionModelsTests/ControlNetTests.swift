@@ -67,6 +67,15 @@ import Testing
         }
     }
 
+    @Test func aControlNetForAnotherUNetNamesItsConfigAndTheDimension() throws {
+        let sd15 = try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Weights/tiny-sd15/unet"))
+        let folder = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models/controlnets/sd-xl/canny")
+        try controlNet("Weights", "sd-1_5", "canny").checkFits(sd15, folder: folder)
+        #expect { try ControlNetModel(folder: folder).checkFits(sd15, folder: folder) } throws: {
+            "\($0)".contains("sd-xl/canny/config.json") && "\($0)".contains("cross_attention_dim")
+        }
+    }
+
     @Test func anUnsupportedConfigOptionIsNamed() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("controlnet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

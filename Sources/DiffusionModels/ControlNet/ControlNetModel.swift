@@ -105,3 +105,32 @@ extension Tensor {
         return Tensor.concatenate((0..<c).reversed().map { slice(axis: rank - 1, $0..<$0 + 1) }, axis: rank - 1)
     }
 }
+
+extension ControlNetModel {
+    /// Throws, naming `folder` and the dimension, unless this ControlNet's residuals and inputs fit
+    /// `unet`: the same block channels and skip connections, the same cross-attention width, and
+    /// the same added (SDXL) embedding.
+    public func checkFits(_ unet: UNet2DConditionModel, folder: URL) throws {
+        let mine = config.unet, theirs = unet.config
+        func mismatch(_ field: String, _ a: Any, _ b: Any) -> ModelLoadingError {
+            ModelLoadingError(
+                "\(folder.appendingPathComponent("config.json").path): \(field) is \(a), but the model's UNet has \(b)")
+        }
+        guard mine.blockOutChannels == theirs.blockOutChannels else {
+            throw mismatch("block_out_channels", mine.blockOutChannels, theirs.blockOutChannels)
+        }
+        let (ours, unets) = (try mine.layout(), try theirs.layout())
+        guard ours.layersPerBlock == unets.layersPerBlock else {
+            throw mismatch("layers_per_block (skip connections)", ours.layersPerBlock, unets.layersPerBlock)
+        }
+        guard ours.crossAttentionDim == unets.crossAttentionDim else {
+            throw mismatch("cross_attention_dim", ours.crossAttentionDim, unets.crossAttentionDim)
+        }
+        guard mine.additionEmbedType == theirs.additionEmbedType,
+              mine.projectionClassEmbeddingsInputDim == theirs.projectionClassEmbeddingsInputDim else {
+            throw mismatch("the added embedding (addition_embed_type, projection_class_embeddings_input_dim)",
+                           "\(mine.additionEmbedType ?? "none"), \(mine.projectionClassEmbeddingsInputDim.map(String.init) ?? "none")",
+                           "\(theirs.additionEmbedType ?? "none"), \(theirs.projectionClassEmbeddingsInputDim.map(String.init) ?? "none")")
+        }
+    }
+}
