@@ -10,49 +10,29 @@ import Foundation
 public struct DEISMultistepScheduler: Scheduler {
     public let name = "DEISMultistepScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
     public let initNoiseSigma: Float = 1
 
-    private let noise: NoiseSchedule
-    private let options: SolverSchedule.Options
     private let output: SolverModelOutput
-    private let solverOrder: Int
     private let lowerOrderFinal: Bool
-    private var points: [SolverPoint] = []
-    private var modelOutputs: [[Float]] = []
-    private var lowerOrderNums = 0
-    private var stepIndex: Int?
+    private var state: SolverState
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
+        let noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         let algorithm = config.algorithmType ?? "deis"
         try config.require(name, .algorithmType, algorithm, in: ["deis", "dpmsolver", "dpmsolver++"])
         let solver = config.solverType ?? "logrho"
         try config.require(name, .solverType, solver, in: ["logrho", "midpoint", "heun", "bh1", "bh2"])
         output = try SolverModelOutput(name, config: config)
-        solverOrder = try SolverSchedule.solverOrder(name, config: config)
+        let solverOrder = try SolverSchedule.solverOrder(name, config: config)
         lowerOrderFinal = config.lowerOrderFinal ?? true
-        let spacing = config.timestepSpacing ?? "linspace"
-        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
-        options = SolverSchedule.Options(
-            timestepSpacing: spacing, stepsOffset: config.stepsOffset ?? 0,
-            sigmaSpacing: try SolverSchedule.sigmaSpacing(name, config: config))
+        state = SolverState(noise: noise, options: try SolverSchedule.Options(name, config: config), solverOrder: solverOrder)
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
         // Converted sigmas end on a repeat of their last value, interpolated ones on sigma_min.
-        let schedule = SolverSchedule(
-            steps: numInferenceSteps, options: options,
-            final: { $0 == .interpolated ? .trainingMinimum : .repeatLast }, noise: noise)
-        timesteps = schedule.timesteps.map(Double.init)
-        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
-        sigmas = schedule.sigmas
-        points = sigmas.map(SolverPoint.init)
-        modelOutputs = []
-        lowerOrderNums = 0
-        stepIndex = nil
+        try state.setTimesteps(name, steps: numInferenceSteps) { $0 == .interpolated ? .trainingMinimum : .repeatLast }
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }
@@ -60,29 +40,22 @@ public struct DEISMultistepScheduler: Scheduler {
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        let count = timesteps.count, shortSchedule = lowerOrderFinal && count < 15
-        let point = points[index]
+        let index = state.index(of: timestep)
+        let point = state.points[index]
         // DEIS takes x0 (thresholded if asked) back to a noise prediction.
         let original = output.data(modelOutput, sample: sample, at: point)
         let converted = Latent.combine(sample, original) { ($0 - point.alpha * $1) / point.sigma }
-        modelOutputs = Array((modelOutputs + [converted]).suffix(solverOrder))
-        let next: [Float]
-        if solverOrder == 1 || lowerOrderNums < 1 || (index == count - 1 && shortSchedule) {
-            next = firstOrder(converted, sample: sample, index: index)
-        } else if solverOrder == 2 || lowerOrderNums < 2 || (index == count - 2 && shortSchedule) {
-            next = higherOrder(sample: sample, index: index, order: 2)
-        } else {
-            next = higherOrder(sample: sample, index: index, order: 3)
-        }
-        lowerOrderNums = min(lowerOrderNums + 1, solverOrder)
-        stepIndex = index + 1
+        state.record(converted)
+        let order = state.multistepOrder(at: index, lowerOrderFinal: lowerOrderFinal)
+        let next = order == 1
+            ? firstOrder(converted, sample: sample, index: index) : higherOrder(sample: sample, index: index, order: order)
+        state.advance(from: index)
         return next
     }
 
     /// `deis_first_order_update`: the DDIM step.
     private func firstOrder(_ output: [Float], sample: [Float], index: Int) -> [Float] {
-        let s = points[index], t = points[index + 1]
+        let s = state.points[index], t = state.points[index + 1]
         let h = t.lambda - s.lambda
         return Latent.linear([(t.alpha / s.alpha, sample), (-(t.sigma * (exp(h) - 1)), output)])
     }
@@ -91,6 +64,7 @@ public struct DEISMultistepScheduler: Scheduler {
     /// `alpha_t * (sample / alpha_s0 + sum of coef_k * m_k)`, the coefficients being integrals of
     /// the Lagrange basis over log rho.
     private func higherOrder(sample: [Float], index: Int, order: Int) -> [Float] {
+        let points = state.points
         let t = points[index + 1], s0 = points[index]
         let rhos = (0..<order).map { points[index - $0].sigma / points[index - $0].alpha }
         let rhoT = t.sigma / t.alpha
@@ -99,7 +73,7 @@ public struct DEISMultistepScheduler: Scheduler {
             let others = (1..<order).map { rhos[(k + $0) % order] }
             return Self.basisIntegral(rhoT, rhos[k], others) - Self.basisIntegral(rhos[0], rhos[k], others)
         }
-        let outputs = (0..<order).map { modelOutputs[modelOutputs.count - 1 - $0] }
+        let outputs = (0..<order).map(state.m)
         let alphaS0 = s0.alpha, alphaT = t.alpha
         var inner = sample.map { $0 / alphaS0 }
         for (c, m) in zip(coefficients, outputs) {

@@ -15,55 +15,42 @@ import Foundation
 public struct DPMSolverSinglestepScheduler: Scheduler {
     public let name = "DPMSolverSinglestepScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
     public let initNoiseSigma: Float = 1
 
-    private let noise: NoiseSchedule
-    private let options: SolverSchedule.Options
     private let algorithm: DPMSolverAlgorithm
     private let output: SolverModelOutput
-    private let solverOrder: Int
     private let usesHeun: Bool
     private let finalSigmaIsZero: Bool
     private var lowerOrderFinal: Bool
     private var orders: [Int] = []
-    private var points: [SolverPoint] = []
-    private var modelOutputs: [[Float]] = []
+    private var state: SolverState
     /// The sample at the first step of the current group.
     private var groupSample: [Float] = []
-    private var stepIndex: Int?
+    private var solverOrder: Int { state.solverOrder }
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
+        let noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
         algorithm = try DPMSolverAlgorithm(name, config: config, supported: [.dpmsolverPlusPlus, .sdeDpmsolverPlusPlus, .dpmsolver])
         output = try SolverModelOutput(name, config: config)
         if !algorithm.predictsData { try config.require(name, .thresholding, config.thresholding ?? false, in: [false]) }
-        solverOrder = try SolverSchedule.solverOrder(name, config: config)
+        let solverOrder = try SolverSchedule.solverOrder(name, config: config)
         usesHeun = try DPMSolverAlgorithm.usesHeun(name, config: config)
         lowerOrderFinal = config.lowerOrderFinal ?? false
-        let finalSigmas = config.finalSigmasType ?? "zero"
-        try config.require(name, .finalSigmasType, finalSigmas, in: algorithm.predictsData ? ["zero", "sigma_min"] : ["sigma_min"])
-        finalSigmaIsZero = finalSigmas == "zero"
-        options = SolverSchedule.Options(
+        finalSigmaIsZero = try config.finalSigmaIsZero(name, allowsZero: algorithm.predictsData)
+        let options = SolverSchedule.Options(
             sigmaSpacing: try SolverSchedule.sigmaSpacing(name, config: config),
             lastTimestep: SolverSchedule.lastTimestep(noise, lambdaMinClipped: config.lambdaMinClipped))
+        state = SolverState(noise: noise, options: options, solverOrder: solverOrder)
     }
 
-
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
         let finalSigma: SolverSchedule.FinalSigma = finalSigmaIsZero ? .zero : .trainingMinimum
-        let schedule = SolverSchedule(steps: numInferenceSteps, options: options, final: { _ in finalSigma }, noise: noise)
-        timesteps = schedule.timesteps.map(Double.init)
-        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
-        sigmas = schedule.sigmas
-        points = sigmas.map(SolverPoint.init)
+        try state.setTimesteps(name, steps: numInferenceSteps) { _ in finalSigma }
         // diffusers turns lower_order_final on for good in these cases.
         if numInferenceSteps % solverOrder != 0 || finalSigmaIsZero { lowerOrderFinal = true }
         orders = orderList(numInferenceSteps)
-        modelOutputs = []
-        stepIndex = nil
     }
 
     /// `get_order_list`: the order of each step.
@@ -87,41 +74,33 @@ public struct DPMSolverSinglestepScheduler: Scheduler {
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        let converted = algorithm.predictsData
-            ? output.data(modelOutput, sample: sample, at: points[index])
-            : output.noise(modelOutput, sample: sample, at: points[index])
-        modelOutputs = Array((modelOutputs + [converted]).suffix(solverOrder))
+        let index = state.index(of: timestep)
+        let converted = output.converted(modelOutput, sample: sample, at: state.points[index], predictsData: algorithm.predictsData)
+        state.record(converted)
         let stepNoise = algorithm.isStochastic ? random.randn(sample.count) : nil
-        let order = min(orders[index], modelOutputs.count)
+        let order = min(orders[index], state.modelOutputs.count)
         if order == 1 { groupSample = sample }
-        let update = DPMSolverCoefficients(algorithm, from: points[index + 1 - order], to: points[index + 1])
+        let update = DPMSolverCoefficients(algorithm, from: state.points[index + 1 - order], to: state.points[index + 1])
         let next: [Float]
         switch order {
         case 1: next = update.update(groupSample, converted, [], noise: stepNoise)
         case 2: next = secondOrder(update, index: index, noise: stepNoise)
         default: next = thirdOrder(update, index: index, noise: stepNoise)
         }
-        stepIndex = index + 1
+        state.advance(from: index)
         return next
     }
 
     /// `singlestep_dpm_solver_second_order_update`: from the group's sample at s1.
     private func secondOrder(_ update: DPMSolverCoefficients, index: Int, noise: [Float]?) -> [Float] {
-        let n = modelOutputs.count
-        let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2]
-        let r0 = (points[index].lambda - points[index - 1].lambda) / update.h
-        let scale = 1 / r0
-        let d1 = Latent.combine(m0, m1) { scale * ($0 - $1) }
-        return update.update(groupSample, m1, [(usesHeun ? update.heun : update.midpoint, d1)], noise: noise)
+        let r0 = update.ratio(state.points[index - 1], state.points[index])
+        return update.secondOrder(groupSample, d0: state.m(1), m0: state.m(0), m1: state.m(1), r0: r0, usesHeun: usesHeun, noise: noise)
     }
 
     /// `singlestep_dpm_solver_third_order_update`: from the group's sample at s2.
     private func thirdOrder(_ update: DPMSolverCoefficients, index: Int, noise: [Float]?) -> [Float] {
-        let n = modelOutputs.count
-        let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2], m2 = modelOutputs[n - 3]
-        let base = points[index - 2].lambda
-        let r0 = (points[index].lambda - base) / update.h, r1 = (points[index - 1].lambda - base) / update.h
+        let m0 = state.m(0), m1 = state.m(1), m2 = state.m(2), points = state.points
+        let r0 = update.ratio(points[index - 2], points[index]), r1 = update.ratio(points[index - 2], points[index - 1])
         let scale0 = 1 / r0, scale1 = 1 / r1
         let d10 = Latent.combine(m1, m2) { scale1 * ($0 - $1) }
         let d11 = Latent.combine(m0, m2) { scale0 * ($0 - $1) }

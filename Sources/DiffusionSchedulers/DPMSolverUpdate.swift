@@ -102,6 +102,19 @@ struct DPMSolverCoefficients {
         algorithm == .sdeDpmsolver ? st * (exp(2 * h) - 1).squareRoot() : st * (1 - exp(-2 * h)).squareRoot()
     }
 
+    /// r = h_k / h: the log-SNR step from `start` to `end` as a fraction of this update's.
+    func ratio(_ start: SolverPoint, _ end: SolverPoint) -> Float { (end.lambda - start.lambda) / h }
+
+    /// The second-order update from D0 = `d0` with D1 = (m0 - m1) / r0, by the Heun or the
+    /// midpoint rule; the multistep class takes D0 = m0, the singlestep one D0 = m1.
+    func secondOrder(
+        _ sample: [Float], d0: [Float], m0: [Float], m1: [Float], r0: Float, usesHeun: Bool, noise: [Float]?
+    ) -> [Float] {
+        let scale = 1 / r0
+        let d1 = Latent.combine(m0, m1) { scale * ($0 - $1) }
+        return update(sample, d0, [(usesHeun ? heun : midpoint, d1)], noise: noise)
+    }
+
     /// `sample * c + D0 * first + extra terms (+ noise)`, summed in diffusers' order.
     func update(_ sample: [Float], _ d0: [Float], _ terms: [(Float, [Float])], noise: [Float]?) -> [Float] {
         var all = [(self.sample, sample), (first, d0)] + terms

@@ -151,4 +151,19 @@ extension SchedulerConfig {
                 scheduler: scheduler, option: option.rawValue, value: value.description)
         }
     }
+
+    /// Reads `timestep_spacing`, one of the three spacings every class offers, at the class's default.
+    func timestepSpacing(_ scheduler: String, default defaultSpacing: String) throws -> String {
+        let spacing = timestepSpacing ?? defaultSpacing
+        try require(scheduler, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        return spacing
+    }
+
+    /// Reads `final_sigmas_type`: true for "zero" (every class's default), false for "sigma_min".
+    /// `allowsZero` is false where diffusers refuses "zero" (noise-prediction DPM-Solver).
+    func finalSigmaIsZero(_ scheduler: String, allowsZero: Bool = true) throws -> Bool {
+        let finalSigmas = finalSigmasType ?? "zero"
+        try require(scheduler, .finalSigmasType, finalSigmas, in: allowsZero ? ["zero", "sigma_min"] : ["sigma_min"])
+        return finalSigmas == "zero"
+    }
 }

@@ -104,6 +104,17 @@ struct SolverSchedule {
     }
 }
 
+extension SolverSchedule.Options {
+    /// Reads `timestep_spacing` (at the family's default, "linspace"), `steps_offset` and the
+    /// sigma-spacing flags.
+    init(_ scheduler: String, config: SchedulerConfig, hasLuLambdas: Bool = false) throws {
+        self.init(
+            timestepSpacing: try config.timestepSpacing(scheduler, default: "linspace"),
+            stepsOffset: config.stepsOffset ?? 0,
+            sigmaSpacing: try SolverSchedule.sigmaSpacing(scheduler, config: config, hasLuLambdas: hasLuLambdas))
+    }
+}
+
 /// A point of the diffusion `x = alpha * x0 + sigma * noise` at Karras sigma `s`, with its
 /// log signal-to-noise ratio, in float32 as `_sigma_to_alpha_sigma_t` computes it.
 struct SolverPoint {
@@ -131,6 +142,11 @@ struct SolverModelOutput {
         if let variance = config.varianceType, ["learned", "learned_range"].contains(variance) {
             throw SchedulerError.unsupportedOption(scheduler: scheduler, option: "variance_type", value: variance)
         }
+    }
+
+    /// The model output as x0 if `predictsData`, else as noise.
+    func converted(_ modelOutput: [Float], sample: [Float], at point: SolverPoint, predictsData: Bool) -> [Float] {
+        predictsData ? data(modelOutput, sample: sample, at: point) : noise(modelOutput, sample: sample, at: point)
     }
 
     /// x0 from the model output at `point`.

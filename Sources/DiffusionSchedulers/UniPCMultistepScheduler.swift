@@ -12,67 +12,47 @@ import Foundation
 public struct UniPCMultistepScheduler: Scheduler {
     public let name = "UniPCMultistepScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
     public let initNoiseSigma: Float = 1
 
-    private let noise: NoiseSchedule
-    private let options: SolverSchedule.Options
     private let output: SolverModelOutput
-    private let solverOrder: Int
     private let usesBh1: Bool
     private let predictsData: Bool
     private let lowerOrderFinal: Bool
     private let disabledCorrector: [Int]
     private let finalSigmaIsZero: Bool
-    private var points: [SolverPoint] = []
-    private var modelOutputs: [[Float]] = []
-    private var lowerOrderNums = 0
+    private var state: SolverState
     private var lastSample: [Float]?
     private var lastOrder = 1
-    private var stepIndex: Int?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
+        let noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
         output = try SolverModelOutput(name, config: config)
-        solverOrder = try SolverSchedule.solverOrder(name, config: config)
+        let solverOrder = try SolverSchedule.solverOrder(name, config: config)
         let solver = config.solverType ?? "bh2"
         try config.require(name, .solverType, solver, in: ["bh1", "bh2", "midpoint", "heun", "logrho"])
         usesBh1 = solver == "bh1"
         predictsData = config.predictX0 ?? true
         lowerOrderFinal = config.lowerOrderFinal ?? true
         disabledCorrector = config.disableCorrector ?? []
-        let finalSigmas = config.finalSigmasType ?? "zero"
-        try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])
-        finalSigmaIsZero = finalSigmas == "zero"
+        finalSigmaIsZero = try config.finalSigmaIsZero(name)
         // The noise-prediction update divides by an infinite log-SNR step at a zero final sigma;
         // diffusers returns NaN there.
         if !predictsData && finalSigmaIsZero {
             throw SchedulerError.unsupportedOption(scheduler: name, option: "predict_x0", value: "false with final_sigmas_type zero")
         }
-        let spacing = config.timestepSpacing ?? "linspace"
-        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
-        options = SolverSchedule.Options(
-            timestepSpacing: spacing, stepsOffset: config.stepsOffset ?? 0,
-            sigmaSpacing: try SolverSchedule.sigmaSpacing(name, config: config),
-            sigmaMin: config.sigmaMin, sigmaMax: config.sigmaMax)
+        var options = try SolverSchedule.Options(name, config: config)
+        options.sigmaMin = config.sigmaMin
+        options.sigmaMax = config.sigmaMax
+        state = SolverState(noise: noise, options: options, solverOrder: solverOrder)
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
         // sigma_min means the schedule's own last sigma for converted sigmas, the training one otherwise.
         let isZero = finalSigmaIsZero
-        let schedule = SolverSchedule(
-            steps: numInferenceSteps, options: options,
-            final: { isZero ? .zero : ($0 == .interpolated ? .trainingMinimum : .repeatLast) }, noise: noise)
-        timesteps = schedule.timesteps.map(Double.init)
-        try SchedulerError.requireDistinctStart(timesteps, name, steps: numInferenceSteps)
-        sigmas = schedule.sigmas
-        points = sigmas.map(SolverPoint.init)
-        modelOutputs = []
-        lowerOrderNums = 0
+        try state.setTimesteps(name, steps: numInferenceSteps) { isZero ? .zero : ($0 == .interpolated ? .trainingMinimum : .repeatLast) }
         lastSample = nil
-        stepIndex = nil
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }
@@ -80,21 +60,21 @@ public struct UniPCMultistepScheduler: Scheduler {
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
+        let index = state.index(of: timestep)
+        let point = state.points[index]
         let converted = predictsData
-            ? output.data(modelOutput, sample: sample, at: points[index])
-            : output.noise(modelOutput, sample: sample, at: points[index], thresholds: false)
+            ? output.data(modelOutput, sample: sample, at: point)
+            : output.noise(modelOutput, sample: sample, at: point, thresholds: false)
         var sample = sample
         if index > 0, !disabledCorrector.contains(index - 1), let last = lastSample {
             sample = corrected(converted, lastSample: last, index: index, order: lastOrder)
         }
-        modelOutputs = Array((modelOutputs + [converted]).suffix(solverOrder))
-        let wanted = lowerOrderFinal ? min(solverOrder, timesteps.count - index) : solverOrder
-        lastOrder = min(wanted, lowerOrderNums + 1)
+        state.record(converted)
+        let wanted = lowerOrderFinal ? min(state.solverOrder, timesteps.count - index) : state.solverOrder
+        lastOrder = min(wanted, state.lowerOrderNums + 1)
         lastSample = sample
         let next = predicted(sample: sample, index: index, order: lastOrder)
-        lowerOrderNums = min(lowerOrderNums + 1, solverOrder)
-        stepIndex = index + 1
+        state.advance(from: index)
         return next
     }
 
@@ -109,6 +89,7 @@ public struct UniPCMultistepScheduler: Scheduler {
     }
 
     private func makeStep(target: Int, base: Int, earlier: [Int], order: Int) -> Step {
+        let points = state.points
         let t = points[target], s0 = points[base]
         let h = t.lambda - s0.lambda
         let rks = earlier.map { (points[$0].lambda - s0.lambda) / h } + [1]
@@ -138,7 +119,7 @@ public struct UniPCMultistepScheduler: Scheduler {
     /// `multistep_uni_p_bh_update`: from the sample at `index` to the next timestep.
     private func predicted(sample: [Float], index: Int, order: Int) -> [Float] {
         let step = makeStep(target: index + 1, base: index, earlier: (1..<order).map { index - $0 }, order: order)
-        let (terms, scale) = base(step, sample, modelOutputs[modelOutputs.count - 1])
+        let (terms, scale) = base(step, sample, state.m(0))
         let x = Latent.linear(terms)
         guard order > 1 else { return x }
         let rhos = order == 2 ? [Float(0.5)]
@@ -150,7 +131,7 @@ public struct UniPCMultistepScheduler: Scheduler {
     /// `multistep_uni_c_bh_update`: corrects the last prediction (now at `index`) with the model
     /// output there, redoing the step from `lastSample`.
     private func corrected(_ modelT: [Float], lastSample: [Float], index: Int, order: Int) -> [Float] {
-        let m0 = modelOutputs[modelOutputs.count - 1]
+        let m0 = state.m(0)
         let step = makeStep(target: index, base: index - 1, earlier: (1..<order).map { index - 1 - $0 }, order: order)
         let (terms, scale) = base(step, lastSample, m0)
         let x = Latent.linear(terms)
@@ -166,10 +147,10 @@ public struct UniPCMultistepScheduler: Scheduler {
 
     /// D1s: `(m_i - m0) / rk_i` for the `order - 1` earlier model outputs.
     private func differences(_ step: Step, order: Int) -> [[Float]] {
-        let n = modelOutputs.count, m0 = modelOutputs[n - 1]
+        let m0 = state.m(0)
         return (1..<order).map { i in
             let rk = step.rks[i - 1]
-            return Latent.combine(modelOutputs[n - 1 - i], m0) { ($0 - $1) / rk }
+            return Latent.combine(state.m(i), m0) { ($0 - $1) / rk }
         }
     }
 
