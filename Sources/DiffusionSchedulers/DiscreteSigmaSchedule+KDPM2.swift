@@ -14,14 +14,17 @@ struct KDPM2Schedule {
     let keepsDouble: Bool
     let logSigmas: [Float]
 
-    init(steps: Int, options: DiscreteSigmaSchedule.Options, noise: NoiseSchedule) {
-        var options = options
+    /// The base schedule of `steps` steps of `state`'s options, refused where diffusers could not run it.
+    init(_ scheduler: String, steps: Int, state: DiscreteSigmaState) throws {
+        try SchedulerError.requireSteps(steps, scheduler)
+        var options = state.options
         options.keepsConvertedTimestepsInDouble = true
-        let schedule = DiscreteSigmaSchedule(steps: steps, options: options, noise: noise)
+        let schedule = DiscreteSigmaSchedule(steps: steps, options: options, noise: state.noise)
+        try SchedulerError.requireDistinctStart(schedule.timesteps, scheduler, steps: steps)
         base = schedule.sigmas
         baseTimesteps = schedule.timesteps
         keepsDouble = options.sigmaSpacing != .interpolated
-        logSigmas = noise.sigmas.map(NumpyFloat.log)
+        logSigmas = state.noise.sigmas.map(NumpyFloat.log)
     }
 
     /// `exp(log(a).lerp(log(b), 0.5))` in float32; torch's lerp at weight 0.5 is

@@ -8,52 +8,42 @@ import Foundation
 public struct EulerAncestralDiscreteScheduler: Scheduler {
     public let name = "EulerAncestralDiscreteScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
-    public var initNoiseSigma: Float { DiscreteSigmaSchedule.initNoiseSigma(sigmas, timestepSpacing: options.timestepSpacing) }
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
+    public var initNoiseSigma: Float { state.initNoiseSigma }
 
-    private let noise: NoiseSchedule
-    private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
-    private var stepIndex: Int?
+    private var state: DiscreteSigmaState
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
         var plain = config
         // This class has no sigma-spacing options; from_config drops them.
         plain.useKarrasSigmas = nil
         plain.useExponentialSigmas = nil
         plain.useBetaSigmas = nil
-        options = try DiscreteSigmaSchedule.options(name, config: plain)
+        state = try DiscreteSigmaState(name, config: plain, noiseDefaults: .init(nudgesTerminalAlpha: true))
         prediction = try SigmaPrediction(name, config: config, supported: [.epsilon, .vPrediction])
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
-        let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
-        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
-        timesteps = schedule.timesteps
-        sigmas = schedule.sigmas
-        stepIndex = nil
+        let schedule = try state.schedule(name, steps: numInferenceSteps)
+        state.start(timesteps: schedule.timesteps, sigmas: schedule.sigmas)
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
-        return DiscreteSigmaSchedule.scaled(sample, sigma: sigmas[index])
+        state.scaled(sample, timestep: timestep)
     }
 
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
+        let index = state.index(of: timestep)
         let sigma = sigmas[index], sigmaTo = sigmas[index + 1]
         let original = prediction.originalSample(modelOutput, sample: sample, sigma: sigma)
         let sigmaUp = (sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo) / (sigma * sigma)).squareRoot()
         let sigmaDown = (sigmaTo * sigmaTo - sigmaUp * sigmaUp).squareRoot()
-        let dt = sigmaDown - sigma
-        let denoised = Latent.combine(sample, original) { x, x0 in x + (x - x0) / sigma * dt }
-        stepIndex = index + 1
+        let denoised = Latent.eulerMove(sample, sample: sample, original: original, sigma: sigma, dt: sigmaDown - sigma)
+        state.advance(from: index)
         return Latent.combine(denoised, random.randn(sample.count)) { x, n in x + n * sigmaUp }
     }
 }

@@ -9,28 +9,24 @@ import Foundation
 public struct EulerDiscreteScheduler: Scheduler {
     public let name = "EulerDiscreteScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
-    public var initNoiseSigma: Float { DiscreteSigmaSchedule.initNoiseSigma(sigmas, timestepSpacing: options.timestepSpacing) }
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
+    public var initNoiseSigma: Float { state.initNoiseSigma }
 
-    private let noise: NoiseSchedule
-    private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
     private let continuousTimesteps: Bool
-    private var stepIndex: Int?
+    private var state: DiscreteSigmaState
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
+        let noise = try NoiseSchedule(name, config: config, defaults: .init(nudgesTerminalAlpha: true))
         var options = try DiscreteSigmaSchedule.options(name, config: config, hasSigmaBounds: true)
-        let finalSigmas = config.finalSigmasType ?? "zero"
-        try config.require(name, .finalSigmasType, finalSigmas, in: ["zero", "sigma_min"])
-        options.finalSigmaIsMin = finalSigmas == "sigma_min"
+        options.finalSigmaIsMin = try !config.finalSigmaIsZero(name)
         let interpolation = config.interpolationType ?? "linear"
         try config.require(name, .interpolationType, interpolation, in: ["linear", "log_linear"])
         options.logLinear = interpolation == "log_linear"
         let timestepType = config.timestepType ?? "discrete"
         try config.require(name, .timestepType, timestepType, in: ["discrete", "continuous"])
-        self.options = options
+        state = DiscreteSigmaState(noise: noise, options: options)
         prediction = try SigmaPrediction(name, config: config)
         // diffusers uses continuous timesteps only for v-prediction and ignores the option otherwise.
         continuousTimesteps = timestepType == "continuous" && prediction == .vPrediction
@@ -38,30 +34,25 @@ public struct EulerDiscreteScheduler: Scheduler {
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
         try SchedulerError.requireSteps(numInferenceSteps, name)
-        let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
+        let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: state.options, noise: state.noise)
         // `0.25 * sigma.log()` of each float32 sigma but the last, in float32.
         let steps = continuousTimesteps
             ? schedule.sigmas.dropLast().map { Double(0.25 * log($0)) } : schedule.timesteps
         try SchedulerError.requireDistinctStart(steps, name, steps: numInferenceSteps)
-        timesteps = steps
-        sigmas = schedule.sigmas
-        stepIndex = nil
+        state.start(timesteps: steps, sigmas: schedule.sigmas)
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
-        return DiscreteSigmaSchedule.scaled(sample, sigma: sigmas[index])
+        state.scaled(sample, timestep: timestep)
     }
 
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
+        let index = state.index(of: timestep)
         let sigma = sigmas[index]
         let original = prediction.originalSample(modelOutput, sample: sample, sigma: sigma)
-        let dt = sigmas[index + 1] - sigma
-        stepIndex = index + 1
-        return Latent.combine(sample, original) { x, x0 in x + (x - x0) / sigma * dt }
+        state.advance(from: index)
+        return Latent.eulerMove(sample, sample: sample, original: original, sigma: sigma, dt: sigmas[index + 1] - sigma)
     }
 }

@@ -8,31 +8,25 @@ import Foundation
 public struct HeunDiscreteScheduler: Scheduler {
     public let name = "HeunDiscreteScheduler"
     public let order = 2
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
-    public var initNoiseSigma: Float { DiscreteSigmaSchedule.initNoiseSigma(sigmas, timestepSpacing: options.timestepSpacing) }
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
+    public var initNoiseSigma: Float { state.initNoiseSigma }
 
-    private let noise: NoiseSchedule
-    private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
     private let clipRange: Float?
-    private var stepIndex: Int?
+    private var state: DiscreteSigmaState
     /// The predictor's derivative, step size and starting sample, kept for the corrector.
     private var predictor: (derivative: [Float], dt: Float, sample: [Float])?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
-        options = try DiscreteSigmaSchedule.options(name, config: config)
+        state = try DiscreteSigmaState(name, config: config, noiseDefaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
         prediction = try SigmaPrediction(name, config: config)
         clipRange = config.clipSample == true ? Float(config.clipSampleRange ?? 1) : nil
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
-        let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
-        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
-        (timesteps, sigmas) = Self.doubled(schedule)
-        stepIndex = nil
+        let (timesteps, sigmas) = Self.doubled(try state.schedule(name, steps: numInferenceSteps))
+        state.start(timesteps: timesteps, sigmas: sigmas)
         predictor = nil
     }
 
@@ -44,16 +38,14 @@ public struct HeunDiscreteScheduler: Scheduler {
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
-        return DiscreteSigmaSchedule.scaled(sample, sigma: sigmas[index])
+        state.scaled(sample, timestep: timestep)
     }
 
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index + 1
+        let index = state.index(of: timestep)
+        state.advance(from: index)
         if let first = predictor {
             let sigmaNext = sigmas[index]
             let original = clipped(prediction.originalSample(modelOutput, sample: sample, sigma: sigmaNext))

@@ -9,60 +9,52 @@ import Foundation
 public struct KDPM2DiscreteScheduler: Scheduler {
     public let name = "KDPM2DiscreteScheduler"
     public let order = 2
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
-    public var initNoiseSigma: Float { DiscreteSigmaSchedule.initNoiseSigma(sigmas, timestepSpacing: options.timestepSpacing) }
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
+    public var initNoiseSigma: Float { state.initNoiseSigma }
 
-    private let noise: NoiseSchedule
-    private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
+    private var state: DiscreteSigmaState
     private var midpointSigmas: [Float] = []
-    private var stepIndex: Int?
     /// The sample the first-order half started from, kept for the second half.
     private var firstSample: [Float]?
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
-        options = try DiscreteSigmaSchedule.options(name, config: config)
+        state = try DiscreteSigmaState(name, config: config, noiseDefaults: .init(betaStart: 0.00085, betaEnd: 0.012, hasZeroSnrOption: false))
         prediction = try SigmaPrediction(name, config: config, supported: [.epsilon, .vPrediction])
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
-        let schedule = KDPM2Schedule(steps: numInferenceSteps, options: options, noise: noise)
-        try SchedulerError.requireDistinctStart(schedule.baseTimesteps, name, steps: numInferenceSteps)
+        let schedule = try KDPM2Schedule(name, steps: numInferenceSteps, state: state)
         let base = schedule.base
         // Each sigma's midpoint with the one before it; the first has none (diffusers gets NaN).
         let midpoints = [Float.nan] + KDPM2Schedule.logMidpoints(Array(base.dropFirst()), Array(base.dropLast()))
-        sigmas = KDPM2Schedule.repeatedAfterFirst(base)
         midpointSigmas = KDPM2Schedule.repeatedAfterFirst(midpoints)
-        timesteps = schedule.interleaved(midpointTimesteps: schedule.timesteps(of: Array(midpoints[1..<(midpoints.count - 1)]))[...])
-        stepIndex = nil
+        state.start(
+            timesteps: schedule.interleaved(midpointTimesteps: schedule.timesteps(of: Array(midpoints[1..<(midpoints.count - 1)]))[...]),
+            sigmas: KDPM2Schedule.repeatedAfterFirst(base))
         firstSample = nil
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
+        let index = state.index(of: timestep)
         return DiscreteSigmaSchedule.scaled(sample, sigma: firstSample == nil ? sigmas[index] : midpointSigmas[index])
     }
 
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index + 1
+        let index = state.index(of: timestep)
+        state.advance(from: index)
         if let start = firstSample {
             let sigma = sigmas[index - 1], midpoint = midpointSigmas[index], sigmaNext = sigmas[index]
             let original = prediction.originalSample(modelOutput, sample: sample, sigma: midpoint)
-            let dt = sigmaNext - sigma
             firstSample = nil
-            return Latent.combine(start, sample, original) { x, current, x0 in x + (current - x0) / midpoint * dt }
+            return Latent.eulerMove(start, sample: sample, original: original, sigma: midpoint, dt: sigmaNext - sigma)
         }
         let sigma = sigmas[index], midpoint = midpointSigmas[index + 1]
         let original = prediction.originalSample(modelOutput, sample: sample, sigma: sigma)
-        let dt = midpoint - sigma
         firstSample = sample
-        return Latent.combine(sample, original) { x, x0 in x + (x - x0) / sigma * dt }
+        return Latent.eulerMove(sample, sample: sample, original: original, sigma: sigma, dt: midpoint - sigma)
     }
 }

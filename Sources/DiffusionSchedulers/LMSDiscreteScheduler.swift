@@ -7,44 +7,35 @@ import Foundation
 public struct LMSDiscreteScheduler: Scheduler {
     public let name = "LMSDiscreteScheduler"
     public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public private(set) var sigmas: [Float] = []
-    public var initNoiseSigma: Float { DiscreteSigmaSchedule.initNoiseSigma(sigmas, timestepSpacing: options.timestepSpacing) }
+    public var timesteps: [Double] { state.timesteps }
+    public var sigmas: [Float] { state.sigmas }
+    public var initNoiseSigma: Float { state.initNoiseSigma }
 
     /// The pipelines call `step` with diffusers' default `order=4`.
     private static let maximumOrder = 4
-    private let noise: NoiseSchedule
-    private let options: DiscreteSigmaSchedule.Options
     private let prediction: SigmaPrediction
-    private var stepIndex: Int?
+    private var state: DiscreteSigmaState
     private var derivatives: [[Float]] = []
 
     public init(config: SchedulerConfig) throws {
-        noise = try NoiseSchedule(name, config: config, defaults: .init(hasZeroSnrOption: false))
-        options = try DiscreteSigmaSchedule.options(name, config: config)
+        state = try DiscreteSigmaState(name, config: config, noiseDefaults: .init(hasZeroSnrOption: false))
         prediction = try SigmaPrediction(name, config: config)
     }
 
     public mutating func setTimesteps(_ numInferenceSteps: Int) throws {
-        try SchedulerError.requireSteps(numInferenceSteps, name)
-        let schedule = DiscreteSigmaSchedule(steps: numInferenceSteps, options: options, noise: noise)
-        try SchedulerError.requireDistinctStart(schedule.timesteps, name, steps: numInferenceSteps)
-        timesteps = schedule.timesteps
-        sigmas = schedule.sigmas
-        stepIndex = nil
+        let schedule = try state.schedule(name, steps: numInferenceSteps)
+        state.start(timesteps: schedule.timesteps, sigmas: schedule.sigmas)
         derivatives = []
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
-        stepIndex = index
-        return DiscreteSigmaSchedule.scaled(sample, sigma: sigmas[index])
+        state.scaled(sample, timestep: timestep)
     }
 
     public mutating func step<R: RandomSource>(
         modelOutput: [Float], timestep: Double, sample: [Float], random: inout R
     ) -> [Float] {
-        let index = stepIndex ?? SigmaSchedule.index(of: timestep, in: timesteps)
+        let index = state.index(of: timestep)
         let sigma = sigmas[index]
         let original = prediction.originalSample(modelOutput, sample: sample, sigma: sigma)
         derivatives.append(Latent.combine(sample, original) { x, x0 in (x - x0) / sigma })
@@ -55,7 +46,7 @@ public struct LMSDiscreteScheduler: Scheduler {
             let coefficient = Float(lmsCoefficient(order: order, index: index, current: k))
             update = Latent.combine(update, derivative) { u, d in u + coefficient * d }
         }
-        stepIndex = index + 1
+        state.advance(from: index)
         return Latent.combine(sample, update) { $0 + $1 }
     }
 
