@@ -75,8 +75,8 @@ enum SampleClipping {
     }
 }
 
-/// The integer timestep spacings of the alpha-parameterised schedulers (DDIM, DDPM, PNDM, LCM
-/// and TCD) and of the DPM-Solver family, as int64 values.
+/// The integer timestep spacings of the alpha-parameterised schedulers (DDIM, DDPM, PNDM) and
+/// of the DPM-Solver family, as int64 values.
 enum IntegerTimesteps {
     /// `start` is where "trailing" spacing starts counting down (the DPM-Solver family may
     /// clip it below `train`); the stride stays `train / steps`.
@@ -91,17 +91,5 @@ enum IntegerTimesteps {
             let ratio = train / steps
             return (0..<steps).reversed().map { $0 * ratio + offset }
         }
-    }
-
-    /// The timesteps of the consistency-model schedulers (LCM, TCD): `num_inference_steps` evenly
-    /// chosen, from the top, among the `original_inference_steps` that the model was distilled on.
-    static func consistency(_ scheduler: String, steps: Int, originalSteps: Int, train: Int) throws -> [Int] {
-        guard originalSteps > 0, originalSteps <= train, steps > 0, steps <= originalSteps else {
-            throw SchedulerError.invalidStepCount(scheduler: scheduler, steps: steps)
-        }
-        let k = train / originalSteps
-        let origin = (1...originalSteps).reversed().map { $0 * k - 1 }
-        let stride = Double(origin.count) / Double(steps)
-        return (0..<steps).map { origin[Int((Double($0) * stride).rounded(.down))] }
     }
 }
