@@ -25,8 +25,7 @@ public struct DDIMScheduler: Scheduler {
         finalAlphaCumprod = config.setAlphaToOne ?? true ? 1 : noise.alphasCumprod[0]
         prediction = try AlphaPrediction(name, config: config)
         clipping = SampleClipping(config: config, clipSampleDefault: true)
-        spacing = config.timestepSpacing ?? "leading"
-        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        spacing = try config.timestepSpacing(name, default: "leading")
         stepsOffset = config.stepsOffset ?? 0
     }
 

@@ -27,8 +27,7 @@ public struct DDPMScheduler: Scheduler {
         clipping = SampleClipping(config: config, clipSampleDefault: true)
         varianceType = config.varianceType ?? "fixed_small"
         try config.require(name, .varianceType, varianceType, in: ["fixed_small", "fixed_small_log", "fixed_large"])
-        spacing = config.timestepSpacing ?? "leading"
-        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        spacing = try config.timestepSpacing(name, default: "leading")
         stepsOffset = config.stepsOffset ?? 0
     }
 

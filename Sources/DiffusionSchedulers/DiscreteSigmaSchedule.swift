@@ -66,10 +66,9 @@ struct DiscreteSigmaSchedule {
         _ scheduler: String, config: SchedulerConfig, hasSigmaBounds: Bool = false
     ) throws -> Options {
         let spacing = try SigmaSpacing(scheduler, config: config)
-        let timestepSpacing = config.timestepSpacing ?? "linspace"
-        try config.require(scheduler, .timestepSpacing, timestepSpacing, in: ["linspace", "leading", "trailing"])
         return Options(
-            numTrainTimesteps: config.numTrainTimesteps ?? 1000, timestepSpacing: timestepSpacing,
+            numTrainTimesteps: config.numTrainTimesteps ?? 1000,
+            timestepSpacing: try config.timestepSpacing(scheduler, default: "linspace"),
             stepsOffset: config.stepsOffset ?? 0, sigmaSpacing: spacing,
             sigmaMin: hasSigmaBounds ? config.sigmaMin : nil, sigmaMax: hasSigmaBounds ? config.sigmaMax : nil)
     }

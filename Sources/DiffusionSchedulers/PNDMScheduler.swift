@@ -37,8 +37,7 @@ public struct PNDMScheduler: Scheduler {
         try config.require(name, .predictionType, prediction, in: ["epsilon", "v_prediction"])
         predictsVelocity = prediction == "v_prediction"
         skipsRungeKutta = config.skipPrkSteps ?? false
-        spacing = config.timestepSpacing ?? "leading"
-        try config.require(name, .timestepSpacing, spacing, in: ["linspace", "leading", "trailing"])
+        spacing = try config.timestepSpacing(name, default: "leading")
         stepsOffset = config.stepsOffset ?? 0
     }
 
