@@ -1,9 +1,10 @@
 /// `torch.nn.Conv2d` (groups = 1, dilation = 1) on NHWC tensors.
 ///
 /// Weights are repacked once, at construction, for the kernel that will run them:
-/// a 1x1 stride-1 convolution is one matrix product through BLAS; every other shape runs
-/// the direct SIMD kernel in `Conv2D+Direct.swift`, which reads the input in place
-/// (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
+/// a 1x1 stride-1 convolution is one matrix product through BLAS; a wide 3x3 stride-1
+/// convolution runs Winograd F(2x2, 3x3) (`Conv2D+Winograd.swift`, 2.25x fewer multiplications);
+/// every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`, which reads the input
+/// in place (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
 public struct Conv2D: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -13,14 +14,37 @@ public struct Conv2D: Sendable {
     public let padding: Int
     /// PyTorch's `[out, in, kh, kw]` weight, kept for the 1x1 matrix-product path only.
     let weight: Tensor
-    /// The direct kernel's layout; empty for 1x1 stride-1 convolutions.
+    /// The direct kernel's layout; empty for the other algorithms.
     let packed: Tensor
+    /// The Winograd transformed weights, for `.winograd`.
+    let winogradWeights: WinogradWeights?
     let bias: Tensor?
+    public let algorithm: Algorithm
+
+    /// How a convolution runs.
+    public enum Algorithm: Sendable {
+        /// 1x1, stride 1, no padding: one matrix product through BLAS.
+        case pointwise
+        /// The register-blocked SIMD kernel (`Conv2D+Direct.swift`): any kernel, stride, padding.
+        case direct
+        /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`): 3x3, stride 1, padding 1.
+        case winograd
+
+        /// The fastest algorithm for the shape: Winograd for 3x3/1/1 convolutions wide enough that
+        /// its 16 products are real matrix products (both channel counts at least 64).
+        static func best(kernel: (Int, Int), stride: Int, padding: Int, channels: (in: Int, out: Int)) -> Algorithm {
+            if kernel == (1, 1) && stride == 1 && padding == 0 { return .pointwise }
+            if kernel == (3, 3) && stride == 1 && padding == 1 && channels.in >= 64 && channels.out >= 64 { return .winograd }
+            return .direct
+        }
+    }
 
     /// The output channels one direct-kernel pass computes: two 8-wide SIMD registers.
     static let outBlock = 16
 
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
+    /// - Parameter algorithm: forces an algorithm (tests compare them); by default the fastest
+    ///   one for the shape. Forcing one the shape does not allow is a programming error.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, algorithm: Algorithm? = nil) {
         precondition(weight.rank == 4, "a conv weight is [out, in, kh, kw], got \(weight.shape)")
         precondition(bias == nil || bias!.shape == [weight.shape[0]], "conv bias \(bias!.shape) for weight \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv stride \(stride), padding \(padding)")
@@ -31,11 +55,17 @@ public struct Conv2D: Sendable {
         self.stride = stride
         self.padding = padding
         self.bias = bias
-        let pointwise = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
-        // Each path keeps only the layout it reads: holding both would double the weights' memory
-        // (2.2 GB more for the SD1.5 UNet).
-        self.weight = pointwise ? weight : Tensor(shape: [0])
-        packed = pointwise ? Tensor(shape: [0]) : Conv2D.pack(weight)
+        let shape = (kernel: (kernelHeight, kernelWidth), stride: stride, padding: padding)
+        let chosen = algorithm ?? .best(kernel: shape.kernel, stride: stride, padding: padding, channels: (inChannels, outChannels))
+        // Direct runs any shape; the others only the shape they are for (channels aside).
+        precondition(chosen == .direct || chosen == .best(kernel: shape.kernel, stride: stride, padding: padding, channels: (64, 64)),
+                     "\(chosen) cannot run a \(kernelHeight)x\(kernelWidth) convolution with stride \(stride), padding \(padding)")
+        self.algorithm = chosen
+        // Each algorithm keeps only the layout it reads: holding several would multiply the
+        // weights' memory (2.2 GB more for the SD1.5 UNet per extra copy).
+        self.weight = chosen == .pointwise ? weight : Tensor(shape: [0])
+        packed = chosen == .direct ? Conv2D.pack(weight) : Tensor(shape: [0])
+        winogradWeights = chosen == .winograd ? WinogradWeights(weight) : nil
     }
 
     /// The output's spatial size for an input of `height` x `width`.
@@ -49,10 +79,10 @@ public struct Conv2D: Sendable {
         let (oh, ow) = outputSize(height: x.shape[1], width: x.shape[2])
         precondition(oh > 0 && ow > 0, "conv kernel \(kernelHeight)x\(kernelWidth) larger than padded input \(x.shape)")
         var y = Tensor(uninitializedShape: [x.shape[0], oh, ow, outChannels])
-        if packed.count == 0 {
-            pointwise(x, into: &y)
-        } else {
-            direct(x, into: &y)
+        switch algorithm {
+        case .pointwise: pointwise(x, into: &y)
+        case .direct: direct(x, into: &y)
+        case .winograd: winograd(x, weights: winogradWeights!, into: &y)
         }
         return y
     }

@@ -49,6 +49,29 @@ import Testing
         expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, c.name)
     }
 
+    /// Winograd F(2x2, 3x3) forced on every 3x3 stride-1 padding-1 golden (odd sizes, one pixel,
+    /// channel counts that are not multiples of 8) and on a wide layer against the direct kernel.
+    /// Its transforms add a few roundings per output, well inside the convolution's 1e-4.
+    @Test(arguments: ["sd_small", "one_pixel", "odd", "wide", "sd_channels", "nobias"])
+    func winogradMatchesTorch(_ name: String) throws {
+        let prefix = "conv.\(name)"
+        let bias = Golden.file.names.contains("\(prefix).bias") ? try Golden.tensor("\(prefix).bias") : nil
+        let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: 1, padding: 1, algorithm: .winograd)
+        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, name)
+    }
+
+    @Test func winogradAgreesWithTheDirectKernelOnAWideLayer() {
+        // 2 x 9 x 7 pixels: partial tiles on both edges; 96 -> 72 channels: vector and scalar lanes.
+        var generator = SplitMix(seed: 7)
+        let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
+        let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
+        let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
+        let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1)
+        #expect(winograd.algorithm == .winograd)
+        let direct = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .direct)
+        expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd vs direct")
+    }
+
     @Test func handComputedBoxFilter() {
         // A 3x3 all-ones kernel with zero padding sums each pixel's neighbourhood.
         let x = Tensor(shape: [1, 3, 3, 1], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -162,5 +185,19 @@ import Testing
         let x = Tensor(shape: [100_003], values: (0..<100_003).map { Float($0 % 97) - 48 })
         let y = (x * x) - x
         #expect(y.scalars == x.scalars.map { $0 * $0 - $0 })
+    }
+}
+
+/// A small deterministic generator for test data (SplitMix64), uniform in [-1, 1).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func nextFloat() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 23) - 1
     }
 }
