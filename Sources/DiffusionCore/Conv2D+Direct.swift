@@ -104,10 +104,6 @@ extension Conv2D {
     }
 }
 
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
 
 extension SIMD8 where Scalar == Float {
     /// self += a * b, as one fused multiply-add per lane.

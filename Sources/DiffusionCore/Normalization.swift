@@ -141,13 +141,21 @@ extension Tensor {
     }
 }
 
-/// Softmax of one row in place, shifted by its maximum as torch does.
-@inlinable
+/// Softmax of one row in place, shifted by its maximum as torch does; 8 lanes at a time.
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-    var maximum = -Float.infinity
-    for j in 0..<count { maximum = max(maximum, row[j]) }
-    var sum: Float = 0
-    for j in 0..<count {
+    let vectors = count / 8 * 8
+    var maxima = SIMD8<Float>(repeating: -.infinity)
+    for j in stride(from: 0, to: vectors, by: 8) { maxima = pointwiseMax(maxima, load8(row + j)) }
+    var maximum = maxima.max()
+    for j in vectors..<count { maximum = max(maximum, row[j]) }
+    var sums = SIMD8<Float>()
+    for j in stride(from: 0, to: vectors, by: 8) {
+        let e = vectorExp(load8(row + j) - maximum)
+        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self)
+        sums += e
+    }
+    var sum = sums.sum()
+    for j in vectors..<count {
         let e = expf(row[j] - maximum)
         row[j] = e
         sum += e

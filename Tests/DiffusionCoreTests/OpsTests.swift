@@ -1,4 +1,5 @@
 import DiffusionCore
+import Foundation
 import Testing
 
 // Tolerances: float32 accumulation over k terms drifts by about k * 2^-24 relative in the
@@ -199,5 +200,25 @@ struct SplitMix {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
         return Float(z >> 40) / Float(1 << 23) - 1
+    }
+}
+
+@Suite struct SoftmaxTests {
+    /// The vectorized exp inside softmax against the C library's, over rows long enough for the
+    /// 8-lane path and its tail, with scores from -90 (underflow) to 60: a few ulp at most, and
+    /// at most the smallest normal float (1.2e-38) where e^x is subnormal and the vector path
+    /// returns zero.
+    @Test(arguments: [1, 7, 8, 77, 4096]) func rowsMatchTheScalarDefinition(_ count: Int) {
+        var generator = SplitMix(seed: UInt64(count))
+        let scores = (0..<count).map { _ in 75 * generator.nextFloat() - 15 }
+        let softmax = Tensor(shape: [1, count], values: scores).softmax().scalars
+        let maximum = scores.max()!
+        let exps = scores.map { Double(expf($0 - maximum)) }
+        let total = exps.reduce(0, +)
+        for (value, e) in zip(softmax, exps) {
+            let expected = e / total
+            let error = abs(Double(value) - expected)
+            #expect(error <= 4e-7 * expected + 1.2e-38)
+        }
     }
 }
