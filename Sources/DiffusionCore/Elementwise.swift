@@ -84,5 +84,13 @@ public enum Activation: Sendable {
 }
 
 extension Tensor {
-    public func applying(_ activation: Activation) -> Tensor { map { activation($0) } }
+    /// The activation of every element, 8 lanes at a time.
+    public func applying(_ activation: Activation) -> Tensor {
+        var result = Tensor(uninitializedShape: shape)
+        let src = storage.pointer, dst = result.storage.pointer
+        Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
+            activation.apply(src + range.lowerBound, dst + range.lowerBound, count: range.count)
+        }
+        return result
+    }
 }

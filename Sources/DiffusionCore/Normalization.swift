@@ -31,10 +31,8 @@ public struct GroupNorm: Sendable {
             Parallel.forEachRange(pixels, minimumPerThread: max(1, 8192 / channels)) { range in
                 for p in range {
                     let s = src + p * channels, d = dst + p * channels
-                    for c in 0..<channels {
-                        let v = s[c] * scale[c] + shift[c]
-                        d[c] = activation.map { $0(v) } ?? v
-                    }
+                    for c in 0..<channels { d[c] = s[c] * scale[c] + shift[c] }
+                    activation?.apply(d, d, count: channels)
                 }
             }
         }

@@ -10,7 +10,8 @@ extension Tensor {
         Parallel.forEachRange(count / width, minimumPerThread: max(1, (1 << 14) / width)) { rows in
             for r in rows {
                 let s = src + r * width, d = dst + r * half
-                for j in 0..<half { d[j] = s[j] * Activation.geluErf(s[half + j]) }
+                Activation.geluErf.apply(s + half, d, count: half)
+                for j in 0..<half { d[j] *= s[j] }
             }
         }
         return result

@@ -29,3 +29,46 @@ func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
 func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
+
+/// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the formula PyTorch's
+/// vectorized CPU `erf` (and so its GELU) uses: sign(x) (1 - t P(t) e^(-x^2)), t = 1 / (1 + p|x|).
+@inline(__always)
+func vectorErf(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let magnitude = x.replacing(with: -x, where: x .< 0)
+    let t = 1 / (magnitude * Float(0.327_591_1) + 1)
+    var r: SIMD8<Float> = t * Float(1.061_405_429) - Float(1.453_152_027)
+    r = r * t + Float(1.421_413_741)
+    r = r * t - Float(0.284_496_736)
+    r = r * t + Float(0.254_829_592)
+    let y = 1 - r * t * vectorExp(-(x * x))
+    return y.replacing(with: -y, where: x .< 0)
+}
+
+extension Activation {
+    /// The activation on 8 values at once.
+    @inline(__always)
+    func callAsFunction(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        switch self {
+        case .silu: return x / (1 + vectorExp(-x))
+        case .geluErf: return 0.5 * x * (1 + vectorErf(x * 0.707_106_781_186_547_52))
+        case .geluTanh:
+            // tanh(u) = 1 - 2 / (e^(2u) + 1).
+            let u = 0.797_884_560_802_865_36 * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (2 - 2 / (vectorExp(2 * u) + 1))
+        case .quickGELU: return x / (1 + vectorExp(-1.702 * x))
+        }
+    }
+
+    /// Applies the activation to `count` floats from `source` into `destination` (which may be the same).
+    func apply(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
+        var j = 0
+        while j + 8 <= count {
+            UnsafeMutableRawPointer(destination + j).storeBytes(of: self(load8(source + j)), as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < count {
+            destination[j] = self(source[j])
+            j += 1
+        }
+    }
+}
