@@ -11,25 +11,30 @@ struct WinogradWeights: Sendable {
 
     init(_ weight: Tensor) {
         let (o, i) = (weight.shape[0], weight.shape[1])
-        var u = Tensor(shape: [16, i, o])
+        var u = Tensor(uninitializedShape: [16, i, o])
         let src = weight.storage.pointer, dst = u.storage.pointer
-        for co in 0..<o {
-            for ci in 0..<i {
-                let g = (0..<9).map { Double(src[(co * i + ci) * 9 + $0]) }
-                // G g: 4x3, G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]].
-                var gg = [Double](repeating: 0, count: 12)
-                for c in 0..<3 {
-                    let (g0, g1, g2) = (g[c], g[3 + c], g[6 + c])
-                    gg[c] = g0
-                    gg[3 + c] = (g0 + g1 + g2) / 2
-                    gg[6 + c] = (g0 - g1 + g2) / 2
-                    gg[9 + c] = g2
-                }
-                // (G g) G^T: 4x4.
-                for r in 0..<4 {
-                    let (a, b, c) = (gg[3 * r], gg[3 * r + 1], gg[3 * r + 2])
-                    let row = [a, (a + b + c) / 2, (a - b + c) / 2, c]
-                    for col in 0..<4 { dst[((r * 4 + col) * i + ci) * o + co] = Float(row[col]) }
+        // Loaded once per model, but an SD UNet has 2.6e6 kernels: in parallel, without allocations.
+        Parallel.forEachRange(o, minimumPerThread: 4) { outputs in
+            for co in outputs {
+                for ci in 0..<i {
+                    let g = src + (co * i + ci) * 9
+                    // G g (4x3), G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]], in double.
+                    var gg = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
+                    for c in 0..<3 {
+                        let (g0, g1, g2) = (Double(g[c]), Double(g[3 + c]), Double(g[6 + c]))
+                        let column = SIMD4(g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
+                        switch c {
+                        case 0: gg.0 = column
+                        case 1: gg.1 = column
+                        default: gg.2 = column
+                        }
+                    }
+                    // (G g) G^T: row r is (a, (a + b + c) / 2, (a - b + c) / 2, c) of row r of G g.
+                    for r in 0..<4 {
+                        let (a, b, c) = (gg.0[r], gg.1[r], gg.2[r])
+                        let row = SIMD4(a, (a + b + c) / 2, (a - b + c) / 2, c)
+                        for col in 0..<4 { dst[((r * 4 + col) * i + ci) * o + co] = Float(row[col]) }
+                    }
                 }
             }
         }
