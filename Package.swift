@@ -62,7 +62,10 @@ let package = Package(
         .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors", "DiffusionCore", "DiffusionFormats"]),
         .testTarget(
             name: "DiffusionPipelineTests",
-            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers"]),
+            dependencies: [
+                "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers",
+                "DiffusionDetectors",
+            ]),
     ],
     // Swift 5 mode: the kernels share raw buffers across worker threads by design.
     swiftLanguageModes: [.v5]

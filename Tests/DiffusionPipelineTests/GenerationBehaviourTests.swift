@@ -1,4 +1,5 @@
 import DiffusionCore
+import DiffusionDetectors
 import DiffusionFormats
 import DiffusionPipeline
 import Foundation
@@ -35,6 +36,23 @@ import Testing
             let worst = zip(three[2].pixels, third[0].pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
             #expect(differing == 0, "\(differing) values differ, by up to \(worst)")
             #expect(three[0].pixels != three[1].pixels)
+        }
+    }
+
+    /// With detection on, the ControlNet sees the canny map of the control image resized to the
+    /// output size: the same images as sending that map with detection off.
+    @Test func detectionFeedsTheCannyMapOfTheResizedImage() throws {
+        try withPipeline { pipeline in
+            let url = Self.root.appendingPathComponent("Tests/Goldens/pipeline/cases/sd15_canny_pndm/request.json")
+            let body = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            let control = try DataURL.decodeImage(body["controlImage"] as! String)
+            let map = CannyDetector().detect(try control.resized(width: 64, height: 64, filter: .lanczos))
+            let mapURL = "data:image/png;base64," + (try PNG.encode(map)).base64EncodedString()
+            let detected = try pipeline.generate(try request(seed: 9, samples: 1, ["disableModalityDetection": false]))
+            let given = try pipeline.generate(try request(seed: 9, samples: 1, ["controlImage": mapURL]))
+            let plain = try pipeline.generate(try request(seed: 9, samples: 1))
+            #expect(detected.images == given.images)
+            #expect(detected.images != plain.images)
         }
     }
 
