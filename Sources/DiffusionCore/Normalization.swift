@@ -143,7 +143,10 @@ extension Tensor {
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
     let vectors = count / 8 * 8
     var maxima = SIMD8<Float>(repeating: -.infinity)
-    for j in stride(from: 0, to: vectors, by: 8) { maxima = pointwiseMax(maxima, load8(row + j)) }
+    for j in stride(from: 0, to: vectors, by: 8) {
+        let v = load8(row + j)
+        maxima = maxima.replacing(with: v, where: v .> maxima)
+    }
     var maximum = maxima.max()
     for j in vectors..<count { maximum = max(maximum, row[j]) }
     var sums = SIMD8<Float>()
