@@ -29,7 +29,7 @@ public struct ImageDecodingError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    public var description: String { "cannot decode \(format) image: \(message)" }
+    public var description: String { "cannot decode \(format == "image" ? "the" : format) image: \(message)" }
 
     /// Refuses empty and over-large images from their header dimensions.
     static func checkSize(width: Int, height: Int, format: String) throws {
