@@ -39,9 +39,9 @@ import Testing
             controlImage: try tensor("\(f.name).image", nchw: true), conditioningScale: 0.7, addedConditions: try added(f.name))
         #expect(residuals.down.count == 6)
         for (i, down) in residuals.down.enumerated() {
-            #expect(modelRelativeError(down, try tensor("\(f.name).first.down.\(i)", nchw: true)) < 1e-4, "down \(i)")
+            UNetGoldens.expectClose(down, try tensor("\(f.name).first.down.\(i)", nchw: true), "\(f.name) down \(i)")
         }
-        #expect(modelRelativeError(residuals.mid, try tensor("\(f.name).first.mid", nchw: true)) < 1e-4)
+        UNetGoldens.expectClose(residuals.mid, try tensor("\(f.name).first.mid", nchw: true), "\(f.name) mid")
     }
 
     @Test(arguments: families) func twoControlNetsSteerTheUNetAsDiffusers(_ f: (name: String, models: String, modelId: String, family: String)) throws {
@@ -56,7 +56,7 @@ import Testing
         let prediction = try unet(
             sample, timesteps: [537], encoderHiddenStates: context, addedConditions: try added(f.name),
             controlNetResiduals: ControlNetResiduals.sum(parts))
-        #expect(modelRelativeError(prediction, try tensor("\(f.name).unet_with_both", nchw: true)) < 1e-4)
+        UNetGoldens.expectClose(prediction, try tensor("\(f.name).unet_with_both", nchw: true), f.name)
     }
 
     @Test func aControlImageOfTheWrongSizeIsAnError() throws {
