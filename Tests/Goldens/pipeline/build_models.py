@@ -12,6 +12,7 @@ diffusers. Weights are stored as F16; every value is F16-exact before anything r
 runtime and diffusers (float32) compute with identical weights.
 """
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -50,9 +51,15 @@ def write_json(path, payload):
 
 
 def tokenizer(folder, pad_token):
+    """The real CLIP vocabulary: copied once into the default model, symlinked everywhere else
+    (1.5 MB a copy, and the repository's fixtures are kept small)."""
     folder.mkdir(parents=True, exist_ok=True)
+    first = WEIGHTS / "tiny-sd15" / "tokenizer"
     for name in ("vocab.json", "merges.txt"):
-        shutil.copy(SHARED / "clip-tokenizer" / name, folder / name)
+        if folder == first:
+            shutil.copy(SHARED / "clip-tokenizer" / name, folder / name)
+        else:
+            os.symlink(os.path.relpath(first / name, folder), folder / name)
     specials = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
                 "pad_token": pad_token}
     write_json(folder / "special_tokens_map.json", specials)
