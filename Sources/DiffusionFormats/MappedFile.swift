@@ -33,6 +33,18 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 
+    /// Drops the resident pages wholly inside `range` (byte offsets into the file): a tensor
+    /// already converted to float32 needs its source bytes no more, and a multi-gigabyte
+    /// checkpoint would otherwise stay resident beside the model built from it. The mapping
+    /// stays valid; a later read of those bytes loads them from the file again.
+    func release(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page, last = range.upperBound / page * page
+        guard first < last else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

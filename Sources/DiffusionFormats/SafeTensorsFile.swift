@@ -37,7 +37,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// The dtype, shape and byte range of a tensor, or nil when there is none of that name.
     public func info(_ name: String) -> SafeTensors.TensorInfo? { tensors[name] }
 
-    /// Reads a tensor, converted to float32.
+    /// Reads a tensor, converted to float32. The file's pages behind it are released from memory
+    /// afterwards (reading it again loads them again), so a loaded model does not keep its
+    /// checkpoint resident too.
     ///
     /// - Throws: `SafeTensorsError` of kind `.tensorNotFound`.
     public func tensor(named name: String) throws -> Tensor {
@@ -48,6 +50,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let start = dataStart + info.dataOffsets.lowerBound
         let source = UnsafeRawBufferPointer(rebasing: file.bytes[start..<start + info.dataOffsets.count])
         tensor.withUnsafeMutableBufferPointer { SafeTensors.convert(source, from: info.dtype, into: $0) }
+        file.release(start..<start + info.dataOffsets.count)
         return tensor
     }
 }
