@@ -49,6 +49,30 @@ import Testing
         UNetGoldens.expectClose(prediction, try tensor("\(c.name).prediction", nchw: true), c.name)
     }
 
+    /// The same on the tiny SDXL UNet (text_time embedding, linear projections, two transformer
+    /// layers in a block) with its own adapters and image encoders.
+    @Test(arguments: [("two_style", ["style", "style"], [Float(0.9), 0.35]), ("character", ["character"], [0.6])])
+    func sdxlUNetWithAdaptersMatchesDiffusers(_ c: (name: String, kinds: [String], scales: [Float])) throws {
+        let models = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models")
+        let unet = try UNet2DConditionModel(folder: models.appendingPathComponent("tiny-sdxl/unet"))
+        let adapters = try c.kinds.map {
+            try IPAdapter(folder: models.appendingPathComponent("ip-adapters/sd-xl/\($0)"), unet: unet)
+        }
+        unet.attach(adapters)
+        let pixels = try tensor("pixels", nchw: true)
+        let tokens = try adapters.enumerated().map { i, adapter in
+            let encoded = try adapter.imageEncoder(pixels)
+            var features = adapter.imageProjection.isPlus ? encoded.penultimateHiddenStates : encoded.imageEmbeds
+            if i == 1 { features = Tensor.concatenate(features.chunked(2, axis: 0).reversed(), axis: 0) }
+            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: c.scales[i])
+        }
+        let added = SDXLAddedConditions(textEmbeds: try tensor("sdxl.text_embeds"), timeIds: try tensor("sdxl.time_ids"))
+        let prediction = try unet(
+            try tensor("sample", nchw: true), timesteps: [451], encoderHiddenStates: try tensor("sdxl.context"),
+            addedConditions: added, ipAdapterTokens: tokens)
+        UNetGoldens.expectClose(prediction, try tensor("sdxl.\(c.name).prediction", nchw: true), "SDXL \(c.name)")
+    }
+
     @Test func anAdapterForAnotherUNetNamesTheDimension() throws {
         let sdxl = try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Tests/Goldens/pipeline/models/tiny-sdxl/unet"))
         #expect { try IPAdapter(folder: Self.adapters.appendingPathComponent("style"), unet: sdxl) } throws: { error in

@@ -106,9 +106,19 @@ def encoder_and_unet():
         out[f"{kind}.penultimate"] = result.hidden_states[-2]
         features[kind] = result.image_embeds if kind == "style" else result.hidden_states[-2]
 
-    unet = UNet2DConditionModel.from_pretrained(weights / "tiny-sd15" / "unet").float().eval()
     sample, context = torch.randn(2, 4, 8, 12), torch.randn(2, 77, 32)
     out["sample"], out["context"] = sample, context
+
+    def with_adapters(models, model_id, family, kinds, scales, embeds, inputs, added):
+        """The UNet's prediction with one adapter instance per entry of `kinds`, loaded by diffusers."""
+        unet = UNet2DConditionModel.from_pretrained(models / model_id / "unet").float().eval()
+        unet._load_ip_adapter_weights([split(models / "ip-adapters" / family / k / "ip-adapter.safetensors")
+                                       for k in kinds], low_cpu_mem_usage=False)
+        for processor in unet.attn_processors.values():
+            if hasattr(processor, "scale"):
+                processor.scale = scales
+        with torch.no_grad():
+            return unet(*inputs, added_cond_kwargs={**added, "image_embeds": [e[:, None] for e in embeds]}).sample
 
     def split(path):
         state = load_file(path)
@@ -117,18 +127,28 @@ def encoder_and_unet():
 
     runs = {"two_style": (["style", "style"], [0.9, 0.35]), "character": (["character"], [0.6])}
     for name, (kinds, scales) in runs.items():
-        unet_copy = UNet2DConditionModel.from_pretrained(weights / "tiny-sd15" / "unet").float().eval()
-        unet_copy._load_ip_adapter_weights([split(weights / "ip-adapters" / "sd-1_5" / k / "ip-adapter.safetensors")
-                                            for k in kinds], low_cpu_mem_usage=False)
-        for processor in unet_copy.attn_processors.values():
-            if hasattr(processor, "scale"):
-                processor.scale = scales
         # The second style image gets different features: the encoder's output for the flipped batch.
         embeds = [features[k].flip(0) if i == 1 else features[k] for i, k in enumerate(kinds)]
+        out[f"{name}.prediction"] = with_adapters(weights, "tiny-sd15", "sd-1_5", kinds, scales, embeds,
+                                                  (sample, 451.0, context), {})
+
+    # SDXL: the tiny SDXL UNet (text_time embedding, linear projections, two transformer layers)
+    # with its own adapters, two base instances and one Plus, on its own encoders' features.
+    sdxl_models = HERE.parent / "pipeline" / "models"
+    sdxl_context = torch.randn(2, 77, 64)
+    added = {"text_embeds": torch.randn(2, 32), "time_ids": torch.tensor([[64.0, 96, 0, 0, 64, 96]] * 2)}
+    out["sdxl.context"], out["sdxl.text_embeds"], out["sdxl.time_ids"] = sdxl_context, added["text_embeds"], added["time_ids"]
+    sdxl_features = {}
+    for kind in ("style", "character"):
+        encoder = CLIPVisionModelWithProjection.from_pretrained(
+            sdxl_models / "ip-adapters" / "sd-xl" / kind / "image_encoder").float().eval()
         with torch.no_grad():
-            prediction = unet_copy(sample, 451.0, context,
-                                   added_cond_kwargs={"image_embeds": [e[:, None] for e in embeds]}).sample
-        out[f"{name}.prediction"] = prediction
+            result = encoder(pixels, output_hidden_states=True)
+        sdxl_features[kind] = result.image_embeds if kind == "style" else result.hidden_states[-2]
+    for name, (kinds, scales) in runs.items():
+        embeds = [sdxl_features[k].flip(0) if i == 1 else sdxl_features[k] for i, k in enumerate(kinds)]
+        out[f"sdxl.{name}.prediction"] = with_adapters(sdxl_models, "tiny-sdxl", "sd-xl", kinds, scales, embeds,
+                                                       (sample, 451.0, sdxl_context), added)
     save_file({k: v.contiguous() for k, v in out.items()}, HERE / "encoder_unet.safetensors",
               metadata={"torch": torch.__version__})
     print("encoder_unet", {k: tuple(v.shape) for k, v in out.items()})
