@@ -29,21 +29,34 @@ import Testing
         UNetGoldens.expectClose(output.penultimateHiddenStates, try tensor("\(kind).penultimate"), "\(kind) hidden_states[-2]")
     }
 
-    /// Two instances of the base adapter with different scales and images, as diffusers loads it
-    /// once per reference image; and one Plus adapter. The UNet's block order (down, up, mid) makes
-    /// a wrong numbering of `ip_adapter.<id>` visible.
-    @Test(arguments: [("two_style", ["style", "style"], [Float(0.9), 0.35]), ("character", ["character"], [0.6])])
-    func unetWithAdaptersMatchesDiffusers(_ c: (name: String, kinds: [String], scales: [Float])) throws {
-        let unet = try unet()
-        let adapters = try c.kinds.map { try IPAdapter(folder: Self.adapters.appendingPathComponent($0), unet: unet) }
+    /// Two instances of the base adapter with different scales, as diffusers loads it once per
+    /// reference image, and one Plus adapter; the second base instance gets the features of the
+    /// batch reversed, so the two images differ.
+    static let scenarios: [(name: String, kinds: [String], scales: [Float])] = [
+        ("two_style", ["style", "style"], [0.9, 0.35]), ("character", ["character"], [0.6]),
+    ]
+
+    /// Attaches the adapters of `scenario` from `folder` to `unet` and returns their tokens for the golden pixels.
+    func attachAdapters(
+        _ scenario: (name: String, kinds: [String], scales: [Float]), from folder: URL, to unet: UNet2DConditionModel
+    ) throws -> [IPAdapterTokens] {
+        let adapters = try scenario.kinds.map { try IPAdapter(folder: folder.appendingPathComponent($0), unet: unet) }
         unet.attach(adapters)
         let pixels = try tensor("pixels", nchw: true)
-        let tokens = try adapters.enumerated().map { i, adapter in
+        return try adapters.enumerated().map { i, adapter in
             let encoded = try adapter.imageEncoder(pixels)
             var features = adapter.imageProjection.isPlus ? encoded.penultimateHiddenStates : encoded.imageEmbeds
             if i == 1 { features = Tensor.concatenate(features.chunked(2, axis: 0).reversed(), axis: 0) }
-            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: c.scales[i])
+            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: scenario.scales[i])
         }
+    }
+
+    /// The tiny SD1.5 UNet, whose block order (down, up, mid) makes a wrong numbering of
+    /// `ip_adapter.<id>` visible.
+    @Test(arguments: scenarios)
+    func unetWithAdaptersMatchesDiffusers(_ c: (name: String, kinds: [String], scales: [Float])) throws {
+        let unet = try unet()
+        let tokens = try attachAdapters(c, from: Self.adapters, to: unet)
         let prediction = try unet(
             try tensor("sample", nchw: true), timesteps: [451], encoderHiddenStates: try tensor("context"), ipAdapterTokens: tokens)
         UNetGoldens.expectClose(prediction, try tensor("\(c.name).prediction", nchw: true), c.name)
@@ -51,21 +64,11 @@ import Testing
 
     /// The same on the tiny SDXL UNet (text_time embedding, linear projections, two transformer
     /// layers in a block) with its own adapters and image encoders.
-    @Test(arguments: [("two_style", ["style", "style"], [Float(0.9), 0.35]), ("character", ["character"], [0.6])])
+    @Test(arguments: scenarios)
     func sdxlUNetWithAdaptersMatchesDiffusers(_ c: (name: String, kinds: [String], scales: [Float])) throws {
         let models = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models")
         let unet = try UNet2DConditionModel(folder: models.appendingPathComponent("tiny-sdxl/unet"))
-        let adapters = try c.kinds.map {
-            try IPAdapter(folder: models.appendingPathComponent("ip-adapters/sd-xl/\($0)"), unet: unet)
-        }
-        unet.attach(adapters)
-        let pixels = try tensor("pixels", nchw: true)
-        let tokens = try adapters.enumerated().map { i, adapter in
-            let encoded = try adapter.imageEncoder(pixels)
-            var features = adapter.imageProjection.isPlus ? encoded.penultimateHiddenStates : encoded.imageEmbeds
-            if i == 1 { features = Tensor.concatenate(features.chunked(2, axis: 0).reversed(), axis: 0) }
-            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: c.scales[i])
-        }
+        let tokens = try attachAdapters(c, from: models.appendingPathComponent("ip-adapters/sd-xl"), to: unet)
         let added = SDXLAddedConditions(textEmbeds: try tensor("sdxl.text_embeds"), timeIds: try tensor("sdxl.time_ids"))
         let prediction = try unet(
             try tensor("sample", nchw: true), timesteps: [451], encoderHiddenStates: try tensor("sdxl.context"),
