@@ -51,6 +51,11 @@ struct Conditioning {
         }
     }
 
+    /// Each ControlNet's map for `batch` samples (both guidance halves see the same map).
+    func controlImages(batch: Int) -> [Tensor] {
+        controls.map { rows(positive: $0.image, negative: guidance == nil ? nil : $0.image, batch: batch) }
+    }
+
     /// `[negative x batch, positive x batch]` with guidance, `[positive x batch]` without.
     private func rows(positive: Tensor, negative: Tensor?, batch: Int) -> Tensor {
         let copies = Array(repeating: positive, count: batch)

@@ -43,12 +43,13 @@ struct Denoiser {
         let text = conditioning.encoderHiddenStates(batch: batch)
         let added = conditioning.addedConditions(batch: batch)
         let ipTokens = conditioning.ipAdapterTokens(batch: batch)
+        let controlImages = conditioning.controlImages(batch: batch)
         for (step, t) in timesteps.enumerated() {
             let scaled = samples.indices.map { samples[$0].scheduler.scaleModelInput(samples[$0].latent, timestep: t) }
             var input = nhwc(scaled)
             if conditioning.guidance != nil { input = Tensor.concatenate([input, input], axis: 0) }
             let residuals = try controlNetResiduals(
-                input, timestep: Float(t), text: text, added: added, step: step, of: timesteps.count)
+                input, timestep: Float(t), text: text, added: added, images: controlImages, step: step, of: timesteps.count)
             let prediction = try unet(
                 input, timesteps: [Float(t)], encoderHiddenStates: text, addedConditions: added,
                 controlNetResiduals: residuals, ipAdapterTokens: ipTokens)
@@ -79,13 +80,12 @@ struct Denoiser {
     /// The summed residuals of the ControlNets active at `step` (diffusers' `controlnet_keep`: a
     /// ControlNet acts iff `step / N >= controlStart` and `(step + 1) / N <= controlEnd`), or nil.
     private func controlNetResiduals(
-        _ input: Tensor, timestep: Float, text: Tensor, added: SDXLAddedConditions?, step: Int, of count: Int
+        _ input: Tensor, timestep: Float, text: Tensor, added: SDXLAddedConditions?, images: [Tensor], step: Int, of count: Int
     ) throws -> ControlNetResiduals? {
         let n = Double(count)
         guard Double(step) / n >= request.controlStart, Double(step + 1) / n <= request.controlEnd else { return nil }
-        let parts = try conditioning.controls.map { control in
-            let image = Tensor.concatenate(Array(repeating: control.image, count: input.shape[0]), axis: 0)
-            return try control.net(
+        let parts = try zip(conditioning.controls, images).map { control, image in
+            try control.net(
                 input, timesteps: [timestep], encoderHiddenStates: text, controlImage: image,
                 conditioningScale: control.scale, addedConditions: added)
         }
