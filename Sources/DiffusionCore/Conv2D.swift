@@ -30,11 +30,22 @@ public struct Conv2D: Sendable {
         /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`): 3x3, stride 1, padding 1.
         case winograd
 
+        /// Whether the algorithm computes a convolution of this geometry.
+        func runs(kernel: (Int, Int), stride: Int, padding: Int) -> Bool {
+            switch self {
+            case .pointwise: return kernel == (1, 1) && stride == 1 && padding == 0
+            case .direct: return true
+            case .winograd: return kernel == (3, 3) && stride == 1 && padding == 1
+            }
+        }
+
         /// The fastest algorithm for the shape: Winograd for 3x3/1/1 convolutions wide enough that
         /// its 16 products are real matrix products (both channel counts at least 64).
         static func best(kernel: (Int, Int), stride: Int, padding: Int, channels: (in: Int, out: Int)) -> Algorithm {
-            if kernel == (1, 1) && stride == 1 && padding == 0 { return .pointwise }
-            if kernel == (3, 3) && stride == 1 && padding == 1 && channels.in >= 64 && channels.out >= 64 { return .winograd }
+            if pointwise.runs(kernel: kernel, stride: stride, padding: padding) { return .pointwise }
+            if winograd.runs(kernel: kernel, stride: stride, padding: padding) && min(channels.in, channels.out) >= 64 {
+                return .winograd
+            }
             return .direct
         }
     }
@@ -55,10 +66,9 @@ public struct Conv2D: Sendable {
         self.stride = stride
         self.padding = padding
         self.bias = bias
-        let shape = (kernel: (kernelHeight, kernelWidth), stride: stride, padding: padding)
-        let chosen = algorithm ?? .best(kernel: shape.kernel, stride: stride, padding: padding, channels: (inChannels, outChannels))
-        // Direct runs any shape; the others only the shape they are for (channels aside).
-        precondition(chosen == .direct || chosen == .best(kernel: shape.kernel, stride: stride, padding: padding, channels: (64, 64)),
+        let kernel = (kernelHeight, kernelWidth)
+        let chosen = algorithm ?? .best(kernel: kernel, stride: stride, padding: padding, channels: (inChannels, outChannels))
+        precondition(chosen.runs(kernel: kernel, stride: stride, padding: padding),
                      "\(chosen) cannot run a \(kernelHeight)x\(kernelWidth) convolution with stride \(stride), padding \(padding)")
         self.algorithm = chosen
         // Each algorithm keeps only the layout it reads: holding several would multiply the
