@@ -55,7 +55,7 @@ public final class GenerationPipeline: @unchecked Sendable {
         return Result(images: images, assets: outputs, response: response)
     }
 
-    /// The samples in batches of `batchSize(for:)`, each image the same as in a one-batch run.
+    /// The samples in batches of `samplesPerBatch`, each image the same as in a one-batch run.
     private func denoise(
         _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date,
         progress: ((GenerationProgress) -> Void)?
@@ -66,9 +66,8 @@ public final class GenerationPipeline: @unchecked Sendable {
         unet.attach(Array(repeating: try cache.ipAdapter(request.ipAdapter, for: request.model), count: references.count))
         let denoiser = Denoiser(request: request, conditioning: conditioning, unet: unet, vae: try cache.vae(request.model))
         var images: [RGBImage] = []
-        let batchSize = Self.batchSize(for: request)
-        for first in stride(from: 0, to: request.numSamples, by: batchSize) {
-            let batch = first..<min(request.numSamples, first + batchSize)
+        for first in stride(from: 0, to: request.numSamples, by: Self.samplesPerBatch) {
+            let batch = first..<min(request.numSamples, first + Self.samplesPerBatch)
             images += try denoiser.run(batch) { step, steps, previews in
                 try previews?.enumerated().forEach { k, preview in
                     let metadata = AssetMetadata(request: request, sample: batch.lowerBound + k, step: step + 1)
@@ -87,7 +86,7 @@ public final class GenerationPipeline: @unchecked Sendable {
     /// 64x64 image moved by one level. One sample at a time (both guidance halves together) keeps
     /// every image bit-identical whatever `numSamples` is, and bounds memory to one sample's
     /// activations at any size.
-    static func batchSize(for request: ResolvedRequest) -> Int { 1 }
+    static let samplesPerBatch = 1
 
     private func report(step: Int, of steps: Int, done: Int, batch: Int, total: Int, started: Date) -> GenerationProgress {
         let elapsed = Date().timeIntervalSince(started)
