@@ -8,7 +8,7 @@ extension Conv2D {
     /// cache, few enough that the input rows they read stay in L2.
     static let tilesPerGroup = 16
 
-    func direct(_ x: Tensor, into y: inout Tensor) {
+    func direct(_ x: Tensor, packed: UnsafePointer<Float>, into y: inout Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (oh, ow) = (y.shape[1], y.shape[2])
         let pixels = batch * oh * ow
@@ -31,7 +31,7 @@ extension Conv2D {
                                 gatherRows(rows.baseAddress! + r, image: input + n * height * width * inChannels,
                                            height: height, width: width, oy: oy, ox: ox, zeroRow: zeroRow.baseAddress!)
                             }
-                            computeTile(rows.baseAddress!, block: block, output: output + first * outChannels, count: count)
+                            computeTile(rows.baseAddress!, packed: packed, block: block, output: output + first * outChannels, count: count)
                         }
                     }
                 }
@@ -59,13 +59,16 @@ extension Conv2D {
     /// Accumulates one 6-pixel x 16-channel tile over every tap and input channel, adds the
     /// bias and stores the `count` valid pixels and the valid channels of `block`.
     @inline(__always)
-    private func computeTile(_ rows: UnsafePointer<UnsafePointer<Float>>, block: Int, output: UnsafeMutablePointer<Float>, count: Int) {
+    private func computeTile(
+        _ rows: UnsafePointer<UnsafePointer<Float>>, packed: UnsafePointer<Float>, block: Int,
+        output: UnsafeMutablePointer<Float>, count: Int
+    ) {
         let taps = kernelHeight * kernelWidth
         let cin = inChannels
         var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
         var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
         var a4 = SIMD8<Float>(), b4 = SIMD8<Float>(), a5 = SIMD8<Float>(), b5 = SIMD8<Float>()
-        var w = packed.storage.pointer + block * taps * cin * Conv2D.outBlock
+        var w = packed + block * taps * cin * Conv2D.outBlock
         for t in 0..<taps {
             let r = rows + t * Conv2D.tilePixels
             let p0 = r[0], p1 = r[1], p2 = r[2], p3 = r[3], p4 = r[4], p5 = r[5]

@@ -4,66 +4,83 @@
 /// Each 2x2 output tile is `A^T [(G g G^T) . (B^T d B)] A` for its 4x4 input patch d: the 9
 /// multiplications per output pixel and channel pair become 4, done as 16 matrix products
 /// `[tiles, in] x [in, out]` through BLAS. Transforms run on whole channel vectors (NHWC), so
-/// they are SIMD loops; tiles go in chunks so the transformed data stays a few MB.
-struct WinogradWeights: Sendable {
-    /// `G g G^T` per (in, out) pair, as 16 matrices `[in, out]`: `[16, in, out]`.
-    let transformed: Tensor
-
-    init(_ weight: Tensor) {
-        let (o, i) = (weight.shape[0], weight.shape[1])
-        var u = Tensor(uninitializedShape: [16, i, o])
-        let src = weight.storage.pointer, dst = u.storage.pointer
-        // Loaded once per model, but an SD UNet has 2.6e6 kernels: in parallel, without allocations.
-        Parallel.forEachRange(o, minimumPerThread: 4) { outputs in
-            for co in outputs {
-                for ci in 0..<i {
-                    let g = src + (co * i + ci) * 9
-                    // G g (4x3), G = [[1,0,0],[1/2,1/2,1/2],[1/2,-1/2,1/2],[0,0,1]], in double.
-                    var gg = (SIMD4<Double>(), SIMD4<Double>(), SIMD4<Double>())
-                    for c in 0..<3 {
-                        let (g0, g1, g2) = (Double(g[c]), Double(g[3 + c]), Double(g[6 + c]))
-                        let column = SIMD4(g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
-                        switch c {
-                        case 0: gg.0 = column
-                        case 1: gg.1 = column
-                        default: gg.2 = column
-                        }
-                    }
-                    // (G g) G^T: row r is (a, (a + b + c) / 2, (a - b + c) / 2, c) of row r of G g.
-                    for r in 0..<4 {
-                        let (a, b, c) = (gg.0[r], gg.1[r], gg.2[r])
-                        let row = SIMD4(a, (a + b + c) / 2, (a - b + c) / 2, c)
-                        for col in 0..<4 { dst[((r * 4 + col) * i + ci) * o + co] = Float(row[col]) }
-                    }
-                }
-            }
-        }
-        transformed = u
-    }
-}
-
+/// they are SIMD loops; tiles go in chunks so the transformed data stays a few MB. The weights'
+/// transform `G g G^T` runs per call too, from the tap-major weights in their stored precision:
+/// keeping the 16 transformed matrices instead would hold 16/9 of the float32 weights.
 extension Conv2D {
     /// The most floats each transformed buffer holds per chunk of tiles (16 MB).
     static let winogradChunkFloats = 1 << 22
 
-    func winograd(_ x: Tensor, weights: WinogradWeights, into y: inout Tensor) {
+    func winograd(_ x: Tensor, into y: inout Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (tilesHigh, tilesWide) = ((height + 1) / 2, (width + 1) / 2)
         let tiles = batch * tilesHigh * tilesWide
         let chunk = max(1, min(tiles, Conv2D.winogradChunkFloats / (16 * max(inChannels, outChannels))))
-        var v = [Float](repeating: 0, count: 16 * chunk * inChannels)
-        var m = [Float](repeating: 0, count: 16 * chunk * outChannels)
         let geometry = TileGeometry(height: height, width: width, tilesHigh: tilesHigh, tilesWide: tilesWide)
-        v.withUnsafeMutableBufferPointer { vBuffer in
-            m.withUnsafeMutableBufferPointer { mBuffer in
-                for first in Swift.stride(from: 0, to: tiles, by: chunk) {
-                    let count = min(chunk, tiles - first)
-                    transformInput(x, geometry, tiles: first..<first + count, into: vBuffer.baseAddress!, stride: chunk)
-                    multiply(vBuffer.baseAddress!, weights, into: mBuffer.baseAddress!, tiles: count, stride: chunk)
-                    transformOutput(mBuffer.baseAddress!, geometry, tiles: first..<first + count, stride: chunk, into: &y)
+        ScratchPool.withFloats(16 * inChannels * outChannels) { u in
+            transformWeights(into: u)
+            ScratchPool.withFloats(16 * chunk * inChannels) { v in
+                ScratchPool.withFloats(16 * chunk * outChannels) { m in
+                    for first in Swift.stride(from: 0, to: tiles, by: chunk) {
+                        let count = min(chunk, tiles - first)
+                        transformInput(x, geometry, tiles: first..<first + count, into: v, stride: chunk)
+                        multiply(v, u, into: m, tiles: count, stride: chunk)
+                        transformOutput(m, geometry, tiles: first..<first + count, stride: chunk, into: &y)
+                    }
                 }
             }
         }
+    }
+
+    /// `G g G^T` for every (in, out) pair into `u`, 16 matrices `[in, out]`, with
+    /// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]; vectors run along `out`.
+    private func transformWeights(into u: UnsafeMutablePointer<Float>) {
+        let (cin, cout) = (inChannels, outChannels)
+        Parallel.forEachRange(cin, minimumPerThread: 8) { channels in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * cout) { buffer in
+                let g = buffer.baseAddress!
+                for ci in channels {
+                    for tap in 0..<9 {
+                        let row = (tap * cin + ci) * cout
+                        weights.copyFloat32(row..<row + cout, into: g + tap * cout)
+                    }
+                    var co = 0
+                    while co + 8 <= cout {
+                        transformWeightVector(g + co, cout, u + ci * cout + co, cin * cout, SIMD8<Float>.self)
+                        co += 8
+                    }
+                    while co < cout {
+                        transformWeightVector(g + co, cout, u + ci * cout + co, cin * cout, SIMD1.self)
+                        co += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// One vector of output channels: taps `g` (`tapStride` apart) to the 16 positions of `out`.
+    @inline(__always)
+    private func transformWeightVector<V: WinogradVector>(
+        _ g: UnsafePointer<Float>, _ tapStride: Int, _ out: UnsafeMutablePointer<Float>, _ positionStride: Int, _: V.Type
+    ) {
+        func tap(_ r: Int, _ c: Int) -> V { V.load(g + (r * 3 + c) * tapStride) }
+        // G g, one column at a time: (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2).
+        func column(_ c: Int) -> (V, V, V, V) {
+            let (g0, g1, g2) = (tap(0, c), tap(1, c), tap(2, c))
+            return (g0, (g0 + g1 + g2).halved(), (g0 - g1 + g2).halved(), g2)
+        }
+        // Then row r of (G g) G^T: (a, (a + b + c) / 2, (a - b + c) / 2, c).
+        func emit(_ r: Int, _ a: V, _ b: V, _ c: V) {
+            a.store(out + 4 * r * positionStride)
+            (a + b + c).halved().store(out + (4 * r + 1) * positionStride)
+            (a - b + c).halved().store(out + (4 * r + 2) * positionStride)
+            c.store(out + (4 * r + 3) * positionStride)
+        }
+        let (c0, c1, c2) = (column(0), column(1), column(2))
+        emit(0, c0.0, c1.0, c2.0)
+        emit(1, c0.1, c1.1, c2.1)
+        emit(2, c0.2, c1.2, c2.2)
+        emit(3, c0.3, c1.3, c2.3)
     }
 
     /// Where tile t of the image sits.
@@ -135,9 +152,8 @@ extension Conv2D {
 
     /// The 16 products `m[k] = v[k] x U[k]`, `[tiles, in] x [in, out]`.
     private func multiply(
-        _ v: UnsafeMutablePointer<Float>, _ weights: WinogradWeights, into m: UnsafeMutablePointer<Float>, tiles: Int, stride: Int
+        _ v: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>, tiles: Int, stride: Int
     ) {
-        let u = weights.transformed.storage.pointer
         for k in 0..<16 {
             BLAS.sgemm(m: tiles, n: outChannels, k: inChannels, a: v + k * stride * inChannels, lda: inChannels,
                        b: u + k * inChannels * outChannels, ldb: outChannels,
@@ -201,6 +217,7 @@ protocol WinogradVector {
     func store(_ p: UnsafeMutablePointer<Float>)
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
+    func halved() -> Self
 }
 
 extension SIMD8: WinogradVector where Scalar == Float {
@@ -208,6 +225,7 @@ extension SIMD8: WinogradVector where Scalar == Float {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
     }
+    @inline(__always) func halved() -> SIMD8<Float> { self * 0.5 }
 }
 
 /// One float as a vector of one.
@@ -219,4 +237,5 @@ struct SIMD1: WinogradVector {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = value }
     @inline(__always) static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
     @inline(__always) static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
+    @inline(__always) func halved() -> SIMD1 { SIMD1(value * 0.5) }
 }

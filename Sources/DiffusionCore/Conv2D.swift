@@ -12,12 +12,11 @@ public struct Conv2D: Sendable {
     public let kernelWidth: Int
     public let stride: Int
     public let padding: Int
-    /// PyTorch's `[out, in, kh, kw]` weight, kept for the 1x1 matrix-product path only.
-    let weight: Tensor
-    /// The direct kernel's layout; empty for the other algorithms.
-    let packed: Tensor
-    /// The Winograd transformed weights, for `.winograd`.
-    let winogradWeights: WinogradWeights?
+    /// The weights in the layout `algorithm` reads, in the precision they were given (a float16
+    /// checkpoint stays float16 and is widened per call): `[out, in]` for `.pointwise`,
+    /// `[ceil(out / 16), kh, kw, in, 16]` for `.direct`, `[9, in, out]` (one matrix per tap) for
+    /// `.winograd`, whose `G g G^T` transform runs per call (`Conv2D+Winograd.swift`).
+    let weights: WeightArray
     let bias: Tensor?
     public let algorithm: Algorithm
 
@@ -55,8 +54,8 @@ public struct Conv2D: Sendable {
 
     /// - Parameter algorithm: forces an algorithm (tests compare them); by default the fastest
     ///   one for the shape. Forcing one the shape does not allow is a programming error.
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, algorithm: Algorithm? = nil) {
-        precondition(weight.rank == 4, "a conv weight is [out, in, kh, kw], got \(weight.shape)")
+    public init(weight: WeightArray, bias: Tensor?, stride: Int = 1, padding: Int = 0, algorithm: Algorithm? = nil) {
+        precondition(weight.shape.count == 4, "a conv weight is [out, in, kh, kw], got \(weight.shape)")
         precondition(bias == nil || bias!.shape == [weight.shape[0]], "conv bias \(bias!.shape) for weight \(weight.shape)")
         precondition(stride >= 1 && padding >= 0, "conv stride \(stride), padding \(padding)")
         outChannels = weight.shape[0]
@@ -73,9 +72,16 @@ public struct Conv2D: Sendable {
         self.algorithm = chosen
         // Each algorithm keeps only the layout it reads: holding several would multiply the
         // weights' memory (2.2 GB more for the SD1.5 UNet per extra copy).
-        self.weight = chosen == .pointwise ? weight : Tensor(shape: [0])
-        packed = chosen == .direct ? Conv2D.pack(weight) : Tensor(shape: [0])
-        winogradWeights = chosen == .winograd ? WinogradWeights(weight) : nil
+        switch chosen {
+        case .pointwise: weights = weight.reshaped([outChannels, inChannels])
+        case .direct: weights = Conv2D.pack(weight)
+        case .winograd: weights = Conv2D.tapMajor(weight)
+        }
+    }
+
+    /// A float32 weight.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, algorithm: Algorithm? = nil) {
+        self.init(weight: WeightArray(weight), bias: bias, stride: stride, padding: padding, algorithm: algorithm)
     }
 
     /// The output's spatial size for an input of `height` x `width`.
@@ -90,40 +96,29 @@ public struct Conv2D: Sendable {
         precondition(oh > 0 && ow > 0, "conv kernel \(kernelHeight)x\(kernelWidth) larger than padded input \(x.shape)")
         var y = Tensor(uninitializedShape: [x.shape[0], oh, ow, outChannels])
         switch algorithm {
-        case .pointwise: pointwise(x, into: &y)
-        case .direct: direct(x, into: &y)
-        case .winograd: winograd(x, weights: winogradWeights!, into: &y)
+        case .pointwise:
+            BLAS.product(x.storage.pointer, rows: x.count / inChannels, weight: weights, bias: bias, into: y.storage.pointer)
+        case .direct: weights.withFloat32 { direct(x, packed: $0, into: &y) }
+        case .winograd: winograd(x, into: &y)
         }
         return y
     }
 
-    /// A 1x1 convolution is `[pixels, in] x [in, out]`.
-    private func pointwise(_ x: Tensor, into y: inout Tensor) {
-        let pixels = x.count / inChannels
-        let out = y.storage.pointer
-        if let bias {
-            for p in 0..<pixels { (out + p * outChannels).initialize(from: bias.storage.pointer, count: outChannels) }
+    /// `[out, in, kh, kw]` to `[ceil(out / 16), kh, kw, in, 16]`, zero-filling the last block.
+    private static func pack(_ weight: WeightArray) -> WeightArray {
+        let (o, i, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        return weight.rearranged(to: [(o + outBlock - 1) / outBlock, kh, kw, i, outBlock]) { index in
+            let (co, ci, ky, kx) = (index / (i * kh * kw), index / (kh * kw) % i, index / kw % kh, index % kw)
+            return (((co / outBlock * kh + ky) * kw + kx) * i + ci) * outBlock + co % outBlock
         }
-        BLAS.sgemm(transposeB: true, m: pixels, n: outChannels, k: inChannels, a: x.storage.pointer, lda: inChannels,
-                   b: weight.storage.pointer, ldb: inChannels, beta: bias == nil ? 0 : 1, c: out, ldc: outChannels)
     }
 
-    /// `[out, in, kh, kw]` to `[ceil(out / 16), kh, kw, in, 16]`, zero-filling the last block.
-    private static func pack(_ weight: Tensor) -> Tensor {
-        let (o, i, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let blocks = (o + outBlock - 1) / outBlock
-        var packed = Tensor(shape: [blocks, kh, kw, i, outBlock])
-        let src = weight.storage.pointer, dst = packed.storage.pointer
-        for co in 0..<o {
-            for ci in 0..<i {
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let target = (((co / outBlock * kh + ky) * kw + kx) * i + ci) * outBlock + co % outBlock
-                        dst[target] = src[((co * i + ci) * kh + ky) * kw + kx]
-                    }
-                }
-            }
+    /// `[out, in, 3, 3]` to `[9, in, out]`: the rows Winograd's weight transform reads as vectors.
+    private static func tapMajor(_ weight: WeightArray) -> WeightArray {
+        let (o, i) = (weight.shape[0], weight.shape[1])
+        return weight.rearranged(to: [9, i, o]) { index in
+            let (co, ci, tap) = (index / (i * 9), index / 9 % i, index % 9)
+            return (tap * i + ci) * o + co
         }
-        return packed
     }
 }

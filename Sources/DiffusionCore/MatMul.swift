@@ -48,29 +48,44 @@ extension Tensor {
 
 /// A fully connected layer `y = x W^T + b` with PyTorch's `[out, in]` weight.
 public struct Linear: Sendable {
-    public let weight: Tensor
+    public let weight: WeightArray
     public let bias: Tensor?
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
-    public init(weight: Tensor, bias: Tensor?) {
-        precondition(weight.rank == 2, "a linear weight is [out, in], got \(weight.shape)")
+    public init(weight: WeightArray, bias: Tensor?) {
+        precondition(weight.shape.count == 2, "a linear weight is [out, in], got \(weight.shape)")
         precondition(bias == nil || bias!.shape == [weight.shape[0]], "linear bias \(bias!.shape) for weight \(weight.shape)")
         self.weight = weight
         self.bias = bias
     }
 
+    public init(weight: Tensor, bias: Tensor?) {
+        self.init(weight: WeightArray(weight), bias: bias)
+    }
+
     /// Applies the layer to the last axis of `x`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "linear of \(inFeatures) inputs applied to \(x.shape)")
-        let rows = x.count / inFeatures
         var y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
-        let out = y.storage.pointer
-        if let bias {
-            for r in 0..<rows { (out + r * outFeatures).initialize(from: bias.storage.pointer, count: outFeatures) }
-        }
-        BLAS.sgemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.storage.pointer, lda: inFeatures,
-                   b: weight.storage.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
+        BLAS.product(x.storage.pointer, rows: x.count / inFeatures, weight: weight, bias: bias, into: y.storage.pointer)
         return y
+    }
+}
+
+extension BLAS {
+    /// `out[rows, out] = a[rows, in] x W^T (+ bias)` for a PyTorch-layout `[out, in]` weight: the
+    /// product of a linear layer and of a 1x1 convolution.
+    static func product(
+        _ a: UnsafePointer<Float>, rows: Int, weight: WeightArray, bias: Tensor?, into out: UnsafeMutablePointer<Float>
+    ) {
+        let (outputs, inputs) = (weight.shape[0], weight.shape[1])
+        if let bias {
+            for r in 0..<rows { (out + r * outputs).initialize(from: bias.storage.pointer, count: outputs) }
+        }
+        weight.withFloat32 { w in
+            sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: a, lda: inputs,
+                  b: w, ldb: inputs, beta: bias == nil ? 0 : 1, c: out, ldc: outputs)
+        }
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 /// ```
 /// Opening checks the whole header (see `SafeTensorsError.Kind` for every rule) before
 /// any tensor is read, so a truncated or hostile file fails there with a thrown error.
-/// F16, BF16, F64 and the integer and bool dtypes are converted to float32 on read.
+/// `tensor(named:)` converts F16, BF16, F64 and the integer and bool dtypes to float32;
+/// `weights(named:)`, which model loading uses for its layers, keeps F16 as float16.
 public final class SafeTensorsFile: @unchecked Sendable {
     public let url: URL
     /// The tensor names, sorted.
@@ -43,14 +44,31 @@ public final class SafeTensorsFile: @unchecked Sendable {
     ///
     /// - Throws: `SafeTensorsError` of kind `.tensorNotFound`.
     public func tensor(named name: String) throws -> Tensor {
+        try read(name) { info, source in
+            var tensor = Tensor(uninitializedShape: info.shape)
+            tensor.withUnsafeMutableBufferPointer { SafeTensors.convert(source, from: info.dtype, into: $0) }
+            return tensor
+        }
+    }
+
+    /// Reads a layer's weights: F16 stays float16 (half the memory of float32, widened exactly
+    /// when the layer runs), every other dtype is converted to float32. Pages are released as
+    /// by `tensor(named:)`.
+    ///
+    /// - Throws: `SafeTensorsError` of kind `.tensorNotFound`.
+    public func weights(named name: String) throws -> WeightArray {
+        guard tensors[name]?.dtype == .f16 else { return WeightArray(try tensor(named: name)) }
+        return try read(name) { info, source in WeightArray(float16Bytes: source, shape: info.shape) }
+    }
+
+    /// Calls `body` with a tensor's stored bytes, then releases their pages.
+    private func read<T>(_ name: String, _ body: (SafeTensors.TensorInfo, UnsafeRawBufferPointer) -> T) throws -> T {
         guard let info = tensors[name] else {
             throw SafeTensorsError(.tensorNotFound, file: url.path, tensor: name, "no tensor of that name")
         }
-        var tensor = Tensor(uninitializedShape: info.shape)
         let start = dataStart + info.dataOffsets.lowerBound
-        let source = UnsafeRawBufferPointer(rebasing: file.bytes[start..<start + info.dataOffsets.count])
-        tensor.withUnsafeMutableBufferPointer { SafeTensors.convert(source, from: info.dtype, into: $0) }
-        file.release(start..<start + info.dataOffsets.count)
-        return tensor
+        let range = start..<start + info.dataOffsets.count
+        defer { file.release(range) }
+        return body(info, UnsafeRawBufferPointer(rebasing: file.bytes[range]))
     }
 }

@@ -22,6 +22,14 @@ import Testing
         #expect(python.info("missing") == nil)
     }
 
+    /// Layer weights keep F16 as float16 (half the memory) and read every other dtype as float32.
+    @Test func weightsKeepF16AsF16() throws {
+        let half = try python.weights(named: "f16_random"), float = try python.weights(named: "f32")
+        #expect(half.isFloat16 && !float.isFloat16)
+        #expect(half.widened().scalars.map(\.bitPattern) == (try python.tensor(named: "f16_random")).scalars.map(\.bitPattern))
+        #expect(float.widened().scalars.map(\.bitPattern) == (try python.tensor(named: "f32")).scalars.map(\.bitPattern))
+    }
+
     @Test func readsF32Exactly() throws {
         let tensor = try python.tensor(named: "f32")
         #expect(tensor.shape == [2, 3])

@@ -49,8 +49,19 @@ public final class WeightStore: @unchecked Sendable {
     /// True when the file holds `key` (after renaming).
     public func contains(_ key: String) -> Bool { file.info(rename(key)) != nil }
 
-    /// Reads `key`, checking its shape when `shape` is given, and marks it used.
+    /// Reads `key` as float32, checking its shape when `shape` is given, and marks it used.
     public func tensor(_ key: String, shape: [Int]? = nil) throws -> Tensor {
+        try file.tensor(named: use(key, shape: shape))
+    }
+
+    /// Reads a layer's weights `key` in their stored precision (`SafeTensorsFile.weights(named:)`),
+    /// checking the shape when given, and marks it used.
+    public func weights(_ key: String, shape: [Int]? = nil) throws -> WeightArray {
+        try file.weights(named: use(key, shape: shape))
+    }
+
+    /// The stored name of `key`, after checking it exists with `shape`; marks it used.
+    private func use(_ key: String, shape: [Int]?) throws -> String {
         let stored = rename(key)
         guard let info = file.info(stored) else {
             throw ModelLoadingError("\(file.url.path): missing weight '\(key)'")
@@ -62,7 +73,7 @@ public final class WeightStore: @unchecked Sendable {
         lock.lock()
         used.insert(stored)
         lock.unlock()
-        return try file.tensor(named: stored)
+        return stored
     }
 
     /// Throws when the file holds keys the model never read: a checkpoint of another
@@ -101,10 +112,15 @@ public struct WeightScope: Sendable {
         try store.tensor(key(name), shape: shape)
     }
 
+    /// The layer weights `name` of this scope in their stored precision, checked against `shape`.
+    public func weights(_ name: String, shape: [Int]? = nil) throws -> WeightArray {
+        try store.weights(key(name), shape: shape)
+    }
+
     /// `nn.Linear(inFeatures, outFeatures, bias:)` at this scope.
     public func linear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws -> Linear {
         Linear(
-            weight: try tensor("weight", shape: [outFeatures, inFeatures]),
+            weight: try weights("weight", shape: [outFeatures, inFeatures]),
             bias: bias ? try tensor("bias", shape: [outFeatures]) : nil)
     }
 
@@ -113,7 +129,7 @@ public struct WeightScope: Sendable {
         _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true
     ) throws -> Conv2D {
         Conv2D(
-            weight: try tensor("weight", shape: [outChannels, inChannels, kernel, kernel]),
+            weight: try weights("weight", shape: [outChannels, inChannels, kernel, kernel]),
             bias: bias ? try tensor("bias", shape: [outChannels]) : nil, stride: stride, padding: padding)
     }
 

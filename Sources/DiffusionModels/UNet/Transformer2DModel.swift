@@ -28,7 +28,7 @@ public struct Transformer2DModel: Sendable {
     /// A linear, or a 1x1 convolution's `[out, in, 1, 1]` weight read as a linear.
     private static func projection(_ w: WeightScope, _ channels: Int, linear: Bool) throws -> Linear {
         if linear { return try w.linear(channels, channels) }
-        let weight = try w.tensor("weight", shape: [channels, channels, 1, 1]).reshaped([channels, channels])
+        let weight = try w.weights("weight", shape: [channels, channels, 1, 1]).reshaped([channels, channels])
         return Linear(weight: weight, bias: try w.tensor("bias", shape: [channels]))
     }
 
