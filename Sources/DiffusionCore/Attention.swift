@@ -23,13 +23,21 @@ public enum Attention {
         let (batch, queries, width) = (query.shape[0], query.shape[1], query.shape[2])
         let keys = key.shape[1]
         precondition(width % heads == 0, "\(width) features do not split into \(heads) heads")
+        let flops = 4.0 * Double(batch * queries) * Double(keys * width)
+        return Profile.measure(.attention, flops: flops) {
+            attend(query, key, value, heads: heads, causal: causal, scale: scale, scoreBudget: scoreBudget)
+        }
+    }
+
+    private static func attend(
+        _ query: Tensor, _ key: Tensor, _ value: Tensor, heads: Int, causal: Bool, scale: Float?, scoreBudget: Int
+    ) -> Tensor {
+        let (batch, queries, width, keys) = (query.shape[0], query.shape[1], query.shape[2], key.shape[1])
         let headDim = width / heads
         let alpha = scale ?? 1 / Float(headDim).squareRoot()
         var output = Tensor(uninitializedShape: query.shape)
         let chunk = max(1, min(queries, scoreBudget / keys))
-        var scores = [Float](repeating: 0, count: chunk * keys)
-        scores.withUnsafeMutableBufferPointer { scoreBuffer in
-            let s = scoreBuffer.baseAddress!
+        ScratchPool.withFloats(chunk * keys) { s in
             for b in 0..<batch {
                 for h in 0..<heads {
                     let offset = h * headDim

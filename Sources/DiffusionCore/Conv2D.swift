@@ -94,6 +94,12 @@ public struct Conv2D: Sendable {
         precondition(x.rank == 4 && x.shape[3] == inChannels, "conv of \(inChannels) channels applied to \(x.shape)")
         let (oh, ow) = outputSize(height: x.shape[1], width: x.shape[2])
         precondition(oh > 0 && ow > 0, "conv kernel \(kernelHeight)x\(kernelWidth) larger than padded input \(x.shape)")
+        let flops = 2.0 * Double(x.shape[0] * oh * ow) * Double(inChannels * outChannels * kernelHeight * kernelWidth)
+        return Profile.measure(.convolution, flops: flops) { convolve(x, outputSize: (oh, ow)) }
+    }
+
+    private func convolve(_ x: Tensor, outputSize: (height: Int, width: Int)) -> Tensor {
+        let (oh, ow) = outputSize
         var y = Tensor(uninitializedShape: [x.shape[0], oh, ow, outChannels])
         switch algorithm {
         case .pointwise:

@@ -67,9 +67,12 @@ public struct Linear: Sendable {
     /// Applies the layer to the last axis of `x`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == inFeatures, "linear of \(inFeatures) inputs applied to \(x.shape)")
-        var y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
-        BLAS.product(x.storage.pointer, rows: x.count / inFeatures, weight: weight, bias: bias, into: y.storage.pointer)
-        return y
+        let rows = x.count / inFeatures
+        return Profile.measure(.linear, flops: 2.0 * Double(rows) * Double(inFeatures * outFeatures)) {
+            var y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
+            BLAS.product(x.storage.pointer, rows: rows, weight: weight, bias: bias, into: y.storage.pointer)
+            return y
+        }
     }
 }
 

@@ -19,8 +19,12 @@ public struct GroupNorm: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, activation: Activation? = nil) -> Tensor {
+        precondition(x.shape.last == weight.count, "group norm of \(weight.count) channels applied to \(x.shape)")
+        return Profile.measure(.normalization, flops: 0) { normalize(x, activation: activation) }
+    }
+
+    private func normalize(_ x: Tensor, activation: Activation?) -> Tensor {
         let channels = weight.count
-        precondition(x.shape.last == channels, "group norm of \(channels) channels applied to \(x.shape)")
         let batch = x.shape[0]
         let pixels = x.count / (batch * channels)
         var y = Tensor(uninitializedShape: x.shape)
@@ -101,8 +105,12 @@ public struct LayerNorm: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == weight.count, "layer norm of \(weight.count) features applied to \(x.shape)")
+        return Profile.measure(.normalization, flops: 0) { normalize(x) }
+    }
+
+    private func normalize(_ x: Tensor) -> Tensor {
         let width = weight.count
-        precondition(x.shape.last == width, "layer norm of \(width) features applied to \(x.shape)")
         var y = Tensor(uninitializedShape: x.shape)
         let src = x.storage.pointer, dst = y.storage.pointer
         let gamma = weight.storage.pointer, beta = bias?.storage.pointer
