@@ -19,6 +19,7 @@ public final class Profile: @unchecked Sendable {
         public var seconds = 0.0
         public var flops = 0.0
         public var calls = 0
+        public init() {}
     }
 
     @TaskLocal static var current: Profile?
