@@ -3,19 +3,21 @@ with random weights, on 2 threads, after a warm-up. Prints one JSON object as it
 
     /work/venv/bin/python Benchmarks/reference_unet.py --family sd-1_5 --width 512 --height 512 --batch 2
 
-`--write-shapes` instead writes Benchmarks/unet/<family>.weights.json, the weight names and shapes
-diffuse-bench fills with random values (the configs are Benchmarks/unet/<family>.json).
+`--controlnet` runs one full-size ControlNet (Benchmarks/controlnet/<family>.json, the config
+`ControlNetModel.from_unet` gives, as lllyasviel's SD1.5 ControlNets have) on a control image
+of width x height before the UNet, adds its residuals into the UNet, and times both together.
+
+`--write-shapes` instead writes Benchmarks/unet/<family>.weights.json (and, with --controlnet,
+Benchmarks/controlnet/<family>.weights.json), the weight names and shapes diffuse-bench fills with
+random values (the configs are Benchmarks/unet/<family>.json and Benchmarks/controlnet/<family>.json).
 """
 import argparse
-import json
-import os
-import resource
 import time
 
 import torch
-from diffusers import UNet2DConditionModel
+from diffusers import ControlNetModel, UNet2DConditionModel
 
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "unet")
+from bench_support import print_result, read_config, state_shapes, write_shapes
 
 
 def main():
@@ -25,21 +27,35 @@ def main():
     parser.add_argument("--height", type=int, default=512)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--controlnet", action="store_true", help="add one full-size ControlNet's residuals")
     parser.add_argument("--write-shapes", action="store_true")
     args = parser.parse_args()
 
-    with open(os.path.join(HERE, f"{args.family}.json")) as f:
-        config = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+    config = read_config("unet", args.family)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     with torch.device("meta" if args.write_shapes else "cpu"):
         unet = UNet2DConditionModel(**config).eval()
+        controlnet = ControlNetModel(**read_config("controlnet", args.family)).eval() if args.controlnet else None
     if args.write_shapes:
-        shapes = {k: list(v.shape) for k, v in unet.state_dict().items()}
-        with open(os.path.join(HERE, f"{args.family}.weights.json"), "w") as f:
-            f.write("{\n" + ",\n".join(f'"{k}": {shapes[k]}' for k in sorted(shapes)) + "\n}\n")
+        write_shapes(state_shapes(unet), "unet", args.family)
+        if controlnet is not None:
+            write_shapes(state_shapes(controlnet), "controlnet", args.family)
         return
 
+    forward = make_forward(unet, controlnet, config, args)
+    with torch.no_grad():
+        forward()
+        start = time.perf_counter()
+        output = forward()
+        seconds = time.perf_counter() - start
+    print_result(runtime=f"torch {torch.__version__}", family=args.family, width=args.width, height=args.height,
+                 batch=args.batch, controlnet=args.controlnet, threads=args.threads, seconds=round(seconds, 3),
+                 output_finite=bool(torch.isfinite(output).all()))
+
+
+def make_forward(unet, controlnet, config, args):
+    """One UNet forward on random inputs of the right shapes, after the ControlNet's when there is one."""
     b, h, w = args.batch, args.height // 8, args.width // 8
     sample = torch.randn(b, 4, h, w)
     context = torch.randn(b, 77, config["cross_attention_dim"])
@@ -50,15 +66,16 @@ def main():
             "text_embeds": torch.randn(b, pooled),
             "time_ids": torch.tensor([[args.height, args.width, 0, 0, args.height, args.width]] * b, dtype=torch.float32),
         }
-    with torch.no_grad():
-        unet(sample, 500, context, **kwargs)
-        start = time.perf_counter()
-        unet(sample, 500, context, **kwargs)
-        seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"runtime": f"torch {torch.__version__}", "family": args.family, "width": args.width,
-                      "height": args.height, "batch": b, "threads": args.threads, "seconds": round(seconds, 3),
-                      "peak_rss_bytes": peak}))
+    control_image = torch.rand(b, 3, args.height, args.width)
+
+    def forward():
+        residuals = {}
+        if controlnet is not None:
+            down, mid = controlnet(sample, 500, context, controlnet_cond=control_image, return_dict=False, **kwargs)
+            residuals = {"down_block_additional_residuals": down, "mid_block_additional_residual": mid}
+        return unet(sample, 500, context, **kwargs, **residuals).sample
+
+    return forward
 
 
 if __name__ == "__main__":

@@ -2,21 +2,27 @@ import DiffusionCore
 import DiffusionFormats
 import Foundation
 
-/// A temporary diffusers model folder (config.json + diffusion_pytorch_model.safetensors) whose
-/// weights are random values in the shapes a `{"key": [shape], ...}` manifest lists: the F16
-/// checkpoint a real model would be, without downloading one.
+/// A diffusers or transformers model folder (config.json + a safetensors file) whose weights are
+/// random values in the shapes a `{"key": [shape], ...}` manifest lists: the F16 checkpoint a real
+/// model would be, without downloading one.
 struct RandomModelFolder {
     let url: URL
 
-    init(config: URL, shapes: URL) throws {
+    static let diffusersWeights = "diffusion_pytorch_model.safetensors"
+
+    /// Writes `config` (when there is one) as config.json and the random weights as `weightsFile`
+    /// into `url`, created with its parents; nil writes to a new temporary folder.
+    init(at url: URL? = nil, config: URL?, shapes: URL, weightsFile: String = diffusersWeights) throws {
         let manifest = try JSONDecoder().decode([String: [Int]].self, from: Data(contentsOf: shapes))
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: config, to: url.appendingPathComponent("config.json"))
+        self.url = url ?? newTemporaryFolder()
+        try FileManager.default.createDirectory(at: self.url, withIntermediateDirectories: true)
+        if let config {
+            try FileManager.default.copyItem(at: config, to: self.url.appendingPathComponent("config.json"))
+        }
         let tensors = manifest.sorted { $0.key < $1.key }.enumerated().map { index, entry in
             (name: entry.key, tensor: RandomModelFolder.weight(entry.key, shape: entry.value, seed: index))
         }
-        try SafeTensors.write(tensors, dtype: .f16, to: url.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        try SafeTensors.write(tensors, dtype: .f16, to: self.url.appendingPathComponent(weightsFile))
     }
 
     /// Values at the scale of a trained layer, so activations stay finite and never denormal:

@@ -8,7 +8,10 @@ import Foundation
 /// The architecture is the family's real `unet/config.json` (Benchmarks/unet/<family>.json); the
 /// weights are random values in the shapes diffusers gives that config (<family>.weights.json,
 /// written by Benchmarks/reference_unet.py), saved as F16 to a temporary model folder and loaded
-/// the way a real checkpoint is. Compare with `reference_unet.py`, PyTorch on the same inputs.
+/// the way a real checkpoint is. With `--controlnet`, one full-size ControlNet
+/// (Benchmarks/controlnet/<family>.json) runs first on a control image of the output size and its
+/// residuals go into the UNet, timed together (issue 8's case (b)). Compare with
+/// `reference_unet.py`, PyTorch on the same inputs.
 struct UNetBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unet", abstract: "Time one UNet forward pass at full size (random weights).")
@@ -21,10 +24,9 @@ struct UNetBenchmark: ParsableCommand {
     @Option(help: "Image width in pixels (latent width x 8).") var width = 512
     @Option(help: "Image height in pixels.") var height = 512
     @Option(help: "Batch size (2 = one classifier-free-guidance step).") var batch = 2
+    @Flag(help: "Run one full-size ControlNet first and add its residuals into the UNet (sd-1_5).") var controlnet = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Option(help: "The folder of <family>.json and <family>.weights.json.")
-    var configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("unet").path
+    @OptionGroup var manifests: ModelManifests
 
     func validate() throws {
         guard width > 0, height > 0, width % 8 == 0, height % 8 == 0, batch > 0 else {
@@ -34,30 +36,26 @@ struct UNetBenchmark: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
-        let folder = try RandomModelFolder(
-            config: URL(fileURLWithPath: configs).appendingPathComponent("\(family.rawValue).json"),
-            shapes: URL(fileURLWithPath: configs).appendingPathComponent("\(family.rawValue).weights.json"))
-        defer { folder.remove() }
-        // Only the model's own memory counts: forget the high-water mark of writing the weights.
+        let controlNetFolder = controlnet ? try manifests.randomFolder("controlnet", family.rawValue) : nil
+        defer { controlNetFolder?.remove() }
+        let unetFolder = try manifests.randomFolder("unet", family.rawValue)
+        defer { unetFolder.remove() }
+        // Only the models' own memory counts: forget the high-water mark of writing the weights.
         PeakMemory.reset()
-        let loadStart = Date()
-        let unet = try UNet2DConditionModel(folder: folder.url)
-        let loadSeconds = Date().timeIntervalSince(loadStart)
+        let (models, loadSeconds) = try timed {
+            (unet: try UNet2DConditionModel(folder: unetFolder.url),
+             controlNet: try controlNetFolder.map { try ControlNetModel(folder: $0.url) })
+        }
 
-        let inputs = try UNetBenchmarkInputs(config: unet.config, width: width, height: height, batch: batch)
-        _ = try inputs.run(unet)
-        let start = Date()
-        let output = try inputs.run(unet)
-        let seconds = Date().timeIntervalSince(start)
-
-        let result: [String: Any] = [
+        let inputs = try UNetBenchmarkInputs(
+            config: models.unet.config, width: width, height: height, batch: batch, controlNet: models.controlNet)
+        _ = try inputs.run(models.unet)
+        let (output, seconds) = try timed { try inputs.run(models.unet) }
+        try printResult([
             "runtime": "diffuse", "family": family.rawValue, "width": width, "height": height, "batch": batch,
-            "threads": Parallel.threadCount, "seconds": (seconds * 1000).rounded() / 1000,
-            "load_seconds": (loadSeconds * 1000).rounded() / 1000, "peak_rss_bytes": PeakMemory.bytes,
+            "controlnet": controlnet, "threads": Parallel.threadCount, "seconds": seconds, "load_seconds": loadSeconds,
             "output_finite": output.scalars.allSatisfy(\.isFinite),
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        ])
     }
 }
 
@@ -66,8 +64,10 @@ struct UNetBenchmarkInputs {
     let sample: Tensor
     let context: Tensor
     let added: SDXLAddedConditions?
+    /// A ControlNet run before the UNet, with its image `[batch, height, width, 3]`.
+    let control: (net: ControlNetModel, image: Tensor)?
 
-    init(config: UNet2DConditionConfig, width: Int, height: Int, batch: Int) throws {
+    init(config: UNet2DConditionConfig, width: Int, height: Int, batch: Int, controlNet: ControlNetModel? = nil) throws {
         guard case .all(let crossDim) = config.crossAttentionDim else {
             throw ValidationError("per-block cross_attention_dim is not benchmarked")
         }
@@ -80,26 +80,16 @@ struct UNetBenchmarkInputs {
         } else {
             added = nil
         }
+        control = controlNet.map { (net: $0, image: .pseudoRandom([batch, height, width, 3], seed: 4)) }
     }
 
+    /// The UNet's forward, with the ControlNet's residuals (at conditioning scale 1) when there is one.
     func run(_ unet: UNet2DConditionModel) throws -> Tensor {
-        try unet(sample, timesteps: [500], encoderHiddenStates: context, addedConditions: added)
-    }
-}
-
-/// The process's peak resident memory, from Linux's /proc (VmHWM).
-enum PeakMemory {
-    static var bytes: Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              // "VmHWM:\t 7174844 kB": the number is padded to 8 columns, so the separator may be a lone tab.
-              let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) })
-        else { return 0 }
-        return kilobytes * 1024
-    }
-
-    /// Restarts the high-water mark at the current resident size (Linux: "5" to clear_refs).
-    static func reset() {
-        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        let residuals = try control.map { net, image in
+            try net(sample, timesteps: [500], encoderHiddenStates: context, controlImage: image,
+                    conditioningScale: 1, addedConditions: added)
+        }
+        return try unet(sample, timesteps: [500], encoderHiddenStates: context, addedConditions: added,
+                        controlNetResiduals: residuals)
     }
 }
