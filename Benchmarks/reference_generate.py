@@ -1,0 +1,136 @@
+"""PyTorch's side of `diffuse-bench generate` (issue 8's case (d)): one whole generation by diffusers'
+StableDiffusionControlNetPipeline with an IP-Adapter loaded, from the random full-size models directory
+diffuse-bench writes, on the request Benchmarks/generate/request.json (SD1.5, one canny ControlNet
+with detection off, the base IP-Adapter with a ViT-H image encoder, 512x512, 20 steps, 1 image,
+guidance 7.5). Float32 on 2 threads; prints one JSON object as its last line.
+
+    .build/release/diffuse-bench generate --write-models /tmp/sd15-bench
+    /work/venv/bin/python Benchmarks/reference_generate.py --models /tmp/sd15-bench
+
+Loading and a warm-up generation at 64x64 in 1 step (`warmup_seconds`) come first; `seconds` is the
+request's generation: text encoding, the image encoder, every step's ControlNet and UNet, the VAE
+decode. --width, --height and --steps override the request's, for quick checks.
+
+`--write-shapes` instead writes the weight manifests of the text encoder, the VAE, the ViT-H image
+encoder and the IP-Adapter (Benchmarks/<kind>/<name>.weights.json) from their configs and the UNet's.
+"""
+import argparse
+import base64
+import io
+import json
+import os
+import time
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, ControlNetModel, StableDiffusionControlNetPipeline, UNet2DConditionModel
+from PIL import Image
+from transformers import (CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPVisionConfig,
+                          CLIPVisionModelWithProjection)
+
+import diffusers.schedulers as schedulers
+from bench_support import HERE, config_path, print_result, read_config, state_shapes, write_shapes
+
+FAMILY = "sd-1_5"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", help="the models directory `diffuse-bench generate --write-models` wrote")
+    parser.add_argument("--request", default=os.path.join(HERE, "generate", "request.json"))
+    parser.add_argument("--width", type=int)
+    parser.add_argument("--height", type=int)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--write-shapes", action="store_true")
+    args = parser.parse_args()
+    if args.write_shapes:
+        return write_all_shapes()
+    if not args.models:
+        parser.error("--models is required (write one with `diffuse-bench generate --write-models DIR`)")
+
+    with open(args.request) as f:
+        body = json.load(f)
+    overrides = {"width": args.width, "height": args.height, "numInferenceSteps": args.steps}
+    body.update({k: v for k, v in overrides.items() if v is not None})
+    torch.set_num_threads(args.threads)
+
+    start = time.perf_counter()
+    pipe = load(args.models, body)
+    generate(pipe, {**body, "width": 64, "height": 64, "numInferenceSteps": 1})
+    warmup = time.perf_counter() - start
+    start = time.perf_counter()
+    image = generate(pipe, body)
+    seconds = time.perf_counter() - start
+    print_result(runtime=f"torch {torch.__version__}", width=body["width"], height=body["height"],
+                 steps=body["numInferenceSteps"], guidance=body["guidance"],
+                 scheduler=type(pipe.scheduler).__name__, threads=args.threads,
+                 seconds=round(seconds, 3), warmup_seconds=round(warmup, 3),
+                 output_finite=bool(np.isfinite(image).all()), image_mean=round(float(np.mean(image * 255)), 2))
+
+
+def load(models, body):
+    """The pipeline of the request's model, its one ControlNet and its IP-Adapter, in float32."""
+    modality = body["modality"].partition(":")[0]
+    controlnet = ControlNetModel.from_pretrained(os.path.join(models, "controlnets", FAMILY, modality),
+                                                 torch_dtype=torch.float32)
+    pipe = StableDiffusionControlNetPipeline.from_pretrained(
+        os.path.join(models, body["modelId"]), controlnet=controlnet, safety_checker=None,
+        requires_safety_checker=False, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    if "scheduler" in body:
+        pipe.scheduler = getattr(schedulers, body["scheduler"]).from_config(pipe.scheduler.config)
+    adapter = os.path.join(models, "ip-adapters", FAMILY, body.get("ipAdapterType", "style"))
+    pipe.load_ip_adapter(adapter, subfolder="", weight_name="ip-adapter.safetensors")
+    # CLIPImageProcessor's PIL implementation, as the pipeline goldens use (no torchvision needed).
+    size = pipe.image_encoder.config.image_size
+    pipe.feature_extractor = CLIPImageProcessorPil(size=size, crop_size=size)
+    pipe.set_ip_adapter_scale(body.get("ipAdapterScale", 0.9))
+    return pipe
+
+
+def generate(pipe, body):
+    """The request's one image, as floats in [0, 1] (NaN stays visible)."""
+    scale = body["modality"].partition(":")[2]
+    with torch.no_grad():
+        return pipe(
+            prompt=body["prompt"], negative_prompt=body.get("negativePrompt"), image=decode(body["controlImage"]),
+            controlnet_conditioning_scale=float(scale or 1.0), ip_adapter_image=decode(body["ipAdapterImages"][0]),
+            num_inference_steps=body["numInferenceSteps"], guidance_scale=body["guidance"],
+            width=body["width"], height=body["height"], num_images_per_prompt=1,
+            generator=torch.Generator("cpu").manual_seed(int(body["seed"])), output_type="np").images[0]
+
+
+def decode(data_url):
+    return Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB")
+
+
+def write_all_shapes():
+    with torch.device("meta"):
+        text = CLIPTextModel(CLIPTextConfig.from_json_file(config_path("text_encoder", FAMILY)))
+        vae = AutoencoderKL(**read_config("vae", FAMILY))
+        vision = CLIPVisionModelWithProjection(CLIPVisionConfig.from_json_file(config_path("image_encoder", "vit-h")))
+        unet = UNet2DConditionModel(**read_config("unet", FAMILY))
+    write_shapes(state_shapes(text), "text_encoder", FAMILY)
+    write_shapes(state_shapes(vae), "vae", FAMILY)
+    write_shapes(state_shapes(vision), "image_encoder", "vit-h")
+    write_shapes(ip_adapter_shapes(unet, vision.config.projection_dim), "ip-adapter", FAMILY)
+
+
+def ip_adapter_shapes(unet, image_embed_dim, tokens=4):
+    """The base IP-Adapter in its original layout (ip-adapter_sd15): an ImageProjection to `tokens`
+    tokens, and to_k_ip/to_v_ip for every cross-attention, numbered 1, 3, 5, ... in diffusers'
+    `attn_processors` order."""
+    cross = unet.config.cross_attention_dim
+    shapes = {"image_proj.proj.weight": [tokens * cross, image_embed_dim], "image_proj.proj.bias": [tokens * cross],
+              "image_proj.norm.weight": [cross], "image_proj.norm.bias": [cross]}
+    cross_attentions = [name[:-len(".processor")] for name in unet.attn_processors if name.endswith("attn2.processor")]
+    for k, name in enumerate(cross_attentions):
+        width = unet.get_submodule(name).to_k.out_features
+        for projection in ("to_k_ip", "to_v_ip"):
+            shapes[f"ip_adapter.{2 * k + 1}.{projection}.weight"] = [width, cross]
+    return shapes
+
+
+if __name__ == "__main__":
+    main()
