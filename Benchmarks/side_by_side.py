@@ -2,55 +2,103 @@
 pair's times, their ratio and both peak resident memories (issue 8's side-by-side benchmark).
 
     swift build -c release --product diffuse-bench
-    /work/venv/bin/python Benchmarks/side_by_side.py [--only a,c] [--repeats 2]
+    /work/venv/bin/python Benchmarks/side_by_side.py [--only a,b,c,d] [--repeats 2]
 
-Cases:
-  (a) one UNet forward, full-size SD1.5, 512x512, batch 2 (classifier-free guidance), random weights
+Cases (random full-size weights, float32, the same thread count on both sides):
+  (a) one UNet forward, full-size SD1.5, 512x512, batch 2 (classifier-free guidance)
+  (b) (a) with one full-size SD1.5 ControlNet whose residuals go into the UNet, timed together
   (c) one UNet forward, full-size SDXL, 1024x1024, batch 2
-Not yet measured here: (b) (a) with one full-size ControlNet, and (d) a whole SD1.5 generation
-with a ControlNet and a ViT-H IP-Adapter; diffuse-bench has no full-size ControlNet/IP-Adapter
-benchmark yet.
+  (d) a whole generation, Benchmarks/generate/request.json: SD1.5 + one ControlNet + the base
+      IP-Adapter with a ViT-H image encoder, 512x512, 20 steps, 1 image, guidance 7.5, text
+      encoding and VAE decoding included. Its random models directory (about 4 GB) is written once
+      under /tmp by `diffuse-bench generate --write-models` and deleted afterwards, unless --models
+      names one already written.
 
 The two runtimes alternate (diffuse, PyTorch, diffuse, ...) so both see the same machine load; a
 shared machine's load changes from minute to minute, so compare the ratios, not the seconds.
+--quick runs every case at 128x128 (and (d) in 2 steps) to check the plumbing: not a measurement.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, ".build", "release", "diffuse-bench")
-REFERENCE = os.path.join(ROOT, "Benchmarks", "reference_unet.py")
+HERE = os.path.join(ROOT, "Benchmarks")
+SD15 = {"--family": "sd-1_5", "--width": "512", "--height": "512", "--batch": "2"}
+# key: (title, diffuse-bench subcommand, PyTorch script, flags both take)
 CASES = {
-    "a": ("SD1.5 UNet, 512x512, batch 2", ["--family", "sd-1_5", "--width", "512", "--height", "512", "--batch", "2"]),
-    "c": ("SDXL UNet, 1024x1024, batch 2", ["--family", "sd-xl", "--width", "1024", "--height", "1024", "--batch", "2"]),
+    "a": ("SD1.5 UNet, 512x512, batch 2", "unet", "reference_unet.py", SD15),
+    "b": ("SD1.5 UNet + ControlNet, 512x512, b2", "unet", "reference_unet.py", {**SD15, "--controlnet": None}),
+    "c": ("SDXL UNet, 1024x1024, batch 2", "unet", "reference_unet.py",
+          {"--family": "sd-xl", "--width": "1024", "--height": "1024", "--batch": "2"}),
+    "d": ("SD1.5 + CN + IP-Adapter, 20 steps", "generate", "reference_generate.py", {}),
 }
+QUICK = {"--width": "128", "--height": "128"}
 
 
 def last_json(command):
     """Runs `command` and returns the JSON object on its last line of output."""
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def arguments(flags):
+    """`{"--flag": value}` as a command line; a None value is a bare switch."""
+    return [item for flag, value in flags.items() for item in ([flag] if value is None else [flag, value])]
+
+
+def commands(key, bench, models, quick):
+    """The diffuse-bench and PyTorch commands of case `key`."""
+    _, subcommand, script, flags = CASES[key]
+    flags = {**flags, **(QUICK if quick else {})}
+    if subcommand == "generate":
+        flags = {**flags, "--models": models, **({"--steps": "2"} if quick else {})}
+    return [bench, subcommand] + arguments(flags), [sys.executable, os.path.join(HERE, script)] + arguments(flags)
+
+
+def write_models(bench, args):
+    """Case (d)'s models directory and the folder to delete afterwards: --models as given (nothing
+    to delete), or a new one written under /tmp."""
+    if args.models:
+        return args.models, None
+    parent = tempfile.mkdtemp(prefix="diffuse-bench-models-", dir="/tmp")
+    models = os.path.join(parent, "models")
+    subprocess.run([bench, "generate", "--write-models", models], check=True)
+    return models, parent
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="a,c", help="comma-separated cases to run (a, c)")
+    parser.add_argument("--only", default="a,b,c,d", help="comma-separated cases to run (a, b, c, d)")
     parser.add_argument("--repeats", type=int, default=1, help="pairs per case")
+    parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "diffuse-bench"))
+    parser.add_argument("--models", help="for (d): a models directory `diffuse-bench generate --write-models` wrote")
+    parser.add_argument("--quick", action="store_true", help="128x128 and 2 steps: checks the plumbing only")
     args = parser.parse_args()
-    if not os.path.exists(BENCH):
-        sys.exit(f"build diffuse-bench first: swift build -c release --product diffuse-bench ({BENCH} missing)")
-    print(f"{'case':<34} {'diffuse s':>10} {'PyTorch s':>10} {'ratio':>6} {'diffuse RSS':>12} {'PyTorch RSS':>12}")
-    for key in args.only.split(","):
-        title, flags = CASES[key]
-        for _ in range(args.repeats):
-            ours = last_json([BENCH, "unet"] + flags)
-            theirs = last_json([sys.executable, REFERENCE] + flags)
-            print(f"({key}) {title:<30} {ours['seconds']:>10.2f} {theirs['seconds']:>10.2f} "
-                  f"{ours['seconds'] / theirs['seconds']:>6.2f} {ours['peak_rss_bytes'] / 2**30:>10.2f} G "
-                  f"{theirs['peak_rss_bytes'] / 2**30:>10.2f} G", flush=True)
+    if not os.path.exists(args.bench):
+        sys.exit(f"build diffuse-bench first: swift build -c release --product diffuse-bench ({args.bench} missing)")
+    keys = args.only.split(",")
+    models, temporary = write_models(args.bench, args) if "d" in keys else (None, None)
+    try:
+        if args.quick:
+            print("quick: every case at 128x128, (d) in 2 steps; not a measurement")
+        print(f"{'case':<42} {'diffuse s':>10} {'PyTorch s':>10} {'ratio':>6} {'diffuse RSS':>12} {'PyTorch RSS':>12}")
+        for key in keys:
+            ours_command, theirs_command = commands(key, args.bench, models, args.quick)
+            for _ in range(args.repeats):
+                ours, theirs = last_json(ours_command), last_json(theirs_command)
+                print(f"({key}) {CASES[key][0]:<38} {ours['seconds']:>10.2f} {theirs['seconds']:>10.2f} "
+                      f"{ours['seconds'] / theirs['seconds']:>6.2f} {ours['peak_rss_bytes'] / 2**30:>10.2f} G "
+                      f"{theirs['peak_rss_bytes'] / 2**30:>10.2f} G", flush=True)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 if __name__ == "__main__":
