@@ -3,7 +3,7 @@
 /// accumulators (the shape of a GEMM micro-kernel, with the im2col gather done by pointers).
 extension Conv2D {
     /// Output pixels per register tile.
-    static let tilePixels = 6
+    static let tilePixels = Tile.rows
     /// Tiles per unit of parallel work: enough pixels that a weight block is reused from
     /// cache, few enough that the input rows they read stay in L2.
     static let tilesPerGroup = 16
@@ -64,54 +64,15 @@ extension Conv2D {
         output: UnsafeMutablePointer<Float>, count: Int
     ) {
         let taps = kernelHeight * kernelWidth
-        let cin = inChannels
-        var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
-        var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
-        var a4 = SIMD8<Float>(), b4 = SIMD8<Float>(), a5 = SIMD8<Float>(), b5 = SIMD8<Float>()
-        var w = packed + block * taps * cin * Conv2D.outBlock
+        var tile = Tile()
+        var w = packed + block * taps * inChannels * Conv2D.outBlock
         for t in 0..<taps {
             let r = rows + t * Conv2D.tilePixels
-            let p0 = r[0], p1 = r[1], p2 = r[2], p3 = r[3], p4 = r[4], p5 = r[5]
-            for ci in 0..<cin {
-                let lo = load8(w), hi = load8(w + 8)
-                w += Conv2D.outBlock
-                var v = SIMD8<Float>(repeating: p0[ci])
-                a0.addProduct(v, lo); b0.addProduct(v, hi)
-                v = SIMD8<Float>(repeating: p1[ci])
-                a1.addProduct(v, lo); b1.addProduct(v, hi)
-                v = SIMD8<Float>(repeating: p2[ci])
-                a2.addProduct(v, lo); b2.addProduct(v, hi)
-                v = SIMD8<Float>(repeating: p3[ci])
-                a3.addProduct(v, lo); b3.addProduct(v, hi)
-                v = SIMD8<Float>(repeating: p4[ci])
-                a4.addProduct(v, lo); b4.addProduct(v, hi)
-                v = SIMD8<Float>(repeating: p5[ci])
-                a5.addProduct(v, lo); b5.addProduct(v, hi)
-            }
+            tile.accumulate(r[0], r[1], r[2], r[3], r[4], r[5], w, ldb: Conv2D.outBlock, depth: inChannels)
+            w += inChannels * Conv2D.outBlock
         }
-        let accumulators = [(a0, b0), (a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5)]
-        storeTile(accumulators, block: block, output: output, count: count)
-    }
-
-    private func storeTile(_ tile: [(SIMD8<Float>, SIMD8<Float>)], block: Int, output: UnsafeMutablePointer<Float>, count: Int) {
         let first = block * Conv2D.outBlock
-        let valid = min(Conv2D.outBlock, outChannels - first)
-        let biasPointer = bias?.storage.pointer
-        for r in 0..<count {
-            let (lo, hi) = tile[r]
-            let out = output + r * outChannels + first
-            for c in 0..<valid {
-                out[c] = (c < 8 ? lo[c] : hi[c - 8]) + (biasPointer?[first + c] ?? 0)
-            }
-        }
-    }
-}
-
-
-extension SIMD8 where Scalar == Float {
-    /// self += a * b, as one fused multiply-add per lane.
-    @inline(__always)
-    mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
-        self = self.addingProduct(a, b)
+        tile.store(scaledBy: 1, bias: bias.map { $0.storage.pointer + first }, rows: count,
+                   columns: min(Conv2D.outBlock, outChannels - first), to: output + first, ldc: outChannels)
     }
 }

@@ -50,7 +50,7 @@ public struct Conv2D: Sendable {
     }
 
     /// The output channels one direct-kernel pass computes: two 8-wide SIMD registers.
-    static let outBlock = 16
+    static let outBlock = Tile.columns
 
     /// - Parameter algorithm: forces an algorithm (tests compare them); by default the fastest
     ///   one for the shape. Forcing one the shape does not allow is a programming error.

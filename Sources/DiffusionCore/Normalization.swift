@@ -149,6 +149,12 @@ extension Tensor {
 
 /// Softmax of one row in place, shifted by its maximum as torch does; 8 lanes at a time.
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+    let inverse = 1 / exponentiateRow(row, count: count, maximum: rowMaximum(row, count: count))
+    for j in 0..<count { row[j] *= inverse }
+}
+
+/// The largest of `count` values.
+func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
     let vectors = count / 8 * 8
     var maxima = SIMD8<Float>(repeating: -.infinity)
     for j in stride(from: 0, to: vectors, by: 8) {
@@ -157,6 +163,12 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
     }
     var maximum = maxima.max()
     for j in vectors..<count { maximum = max(maximum, row[j]) }
+    return maximum
+}
+
+/// `row[j] = exp(row[j] - maximum)` in place; returns the sum of the results.
+func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
+    let vectors = count / 8 * 8
     var sums = SIMD8<Float>()
     for j in stride(from: 0, to: vectors, by: 8) {
         let e = vectorExp(load8(row + j) - maximum)
@@ -169,6 +181,5 @@ func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
         row[j] = e
         sum += e
     }
-    let inverse = 1 / sum
-    for j in 0..<count { row[j] *= inverse }
+    return sum
 }

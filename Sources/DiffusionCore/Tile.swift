@@ -1,0 +1,77 @@
+/// The register-blocked micro-kernel of the runtime's own products: the direct convolution
+/// (`Conv2D+Direct.swift`) and both products of attention (`Attention.swift`).
+/// A 6-row x 16-column block of a product in twelve 8-lane accumulators, row-major: row r is
+/// `(acc.(2r), acc.(2r + 1))` (a homogeneous tuple is laid out contiguously).
+struct Tile {
+    typealias Vector = SIMD8<Float>
+    static let rows = 6, columns = 16
+    var acc = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+
+    /// Adds `sum_i row_r[i] b[i, 0..<16]` for i in `0..<depth` to row r, for the six rows `p0`...`p5`
+    /// against 16 contiguous columns of `b` (rows `ldb` apart): a matrix product's micro-kernel,
+    /// 12 FMAs per step of `i`.
+    @inline(__always)
+    mutating func accumulate(
+        _ p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
+        _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, depth: Int
+    ) {
+        var w = b
+        for i in 0..<depth {
+            let lo = load8(w), hi = load8(w + 8)
+            w += ldb
+            var x = Vector(repeating: p0[i])
+            acc.0.addProduct(x, lo); acc.1.addProduct(x, hi)
+            x = Vector(repeating: p1[i])
+            acc.2.addProduct(x, lo); acc.3.addProduct(x, hi)
+            x = Vector(repeating: p2[i])
+            acc.4.addProduct(x, lo); acc.5.addProduct(x, hi)
+            x = Vector(repeating: p3[i])
+            acc.6.addProduct(x, lo); acc.7.addProduct(x, hi)
+            x = Vector(repeating: p4[i])
+            acc.8.addProduct(x, lo); acc.9.addProduct(x, hi)
+            x = Vector(repeating: p5[i])
+            acc.10.addProduct(x, lo); acc.11.addProduct(x, hi)
+        }
+    }
+
+    /// Writes the first `rows` rows and `columns` columns, times `scale` and `rowScales[row]`
+    /// when given, plus `bias[column]` when given, to `c` (rows `ldc` apart).
+    @inline(__always)
+    func store(
+        scaledBy factor: Float, rowScales: UnsafePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
+        rows: Int, columns: Int, to c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        withUnsafeBytes(of: acc) { raw in
+            let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for r in 0..<rows {
+                let (source, row) = (values + 16 * r, c + r * ldc)
+                let scale = factor * (rowScales?[r] ?? 1)
+                if columns == 16 {
+                    let (low, high) = bias.map { (load8($0), load8($0 + 8)) } ?? (Vector(), Vector())
+                    UnsafeMutableRawPointer(row).storeBytes(of: load8(source) * scale + low, as: Vector.self)
+                    UnsafeMutableRawPointer(row + 8).storeBytes(of: load8(source + 8) * scale + high, as: Vector.self)
+                } else {
+                    for k in 0..<columns { row[k] = source[k] * scale + (bias?[k] ?? 0) }
+                }
+            }
+        }
+    }
+}
+
+/// `sum_i a[r, i] b[i, 0..<16]` for up to 6 rows of `a`, `lda` apart (missing rows repeat the
+/// last, and are not stored).
+@inline(__always)
+func multiplyTile(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int, depth: Int) -> Tile {
+    func row(_ r: Int) -> UnsafePointer<Float> { a + min(r, rows - 1) * lda }
+    var tile = Tile()
+    tile.accumulate(row(0), row(1), row(2), row(3), row(4), row(5), b, ldb: ldb, depth: depth)
+    return tile
+}
+
+extension SIMD8 where Scalar == Float {
+    /// self += a * b, as one fused multiply-add per lane.
+    @inline(__always)
+    mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+        self = self.addingProduct(a, b)
+    }
+}
