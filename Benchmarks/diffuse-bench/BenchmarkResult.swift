@@ -1,3 +1,4 @@
+import DiffusionCore
 import Foundation
 
 /// Runs `body` once and returns its result and its wall time in seconds.
@@ -34,4 +35,25 @@ enum PeakMemory {
     static func reset() {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
+}
+
+/// Seconds, share of `seconds`, calls and GFLOP/s per layer kind, plus "other" (everything
+/// outside those layers: elementwise ops, copies, the time embedding); also printed as a table
+/// on stderr.
+func profileSummary(_ profile: Profile, seconds: Double) -> [String: [String: Double]] {
+    var summary: [String: [String: Double]] = [:]
+    var table = "kind            seconds  share  calls  GFLOP/s\n"
+    func add(_ name: String, _ totals: Profile.Totals) {
+        let rate = totals.flops > 0 ? totals.flops / totals.seconds / 1e9 : 0
+        summary[name] = ["seconds": totals.seconds, "share": totals.seconds / seconds, "calls": Double(totals.calls), "gflops_per_second": rate]
+        table += name.padding(toLength: 14, withPad: " ", startingAt: 0)
+            + String(format: " %8.2f %5.1f%% %6d %8.1f\n", totals.seconds, 100 * totals.seconds / seconds, totals.calls, rate)
+    }
+    let totals = profile.totals
+    for kind in Profile.Kind.allCases { add(kind.rawValue, totals[kind] ?? Profile.Totals()) }
+    var other = Profile.Totals()
+    other.seconds = seconds - totals.values.reduce(0) { $0 + $1.seconds }
+    add("other", other)
+    FileHandle.standardError.write(Data(table.utf8))
+    return summary
 }

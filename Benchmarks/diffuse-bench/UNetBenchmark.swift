@@ -26,6 +26,8 @@ struct UNetBenchmark: ParsableCommand {
     @Option(help: "Batch size (2 = one classifier-free-guidance step).") var batch = 2
     @Flag(help: "Run one full-size ControlNet first and add its residuals into the UNet (sd-1_5).") var controlnet = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Also report the timed pass's seconds and GFLOP/s per layer kind (JSON \"profile\", table on stderr).")
+    var profile = false
     @OptionGroup var manifests: ModelManifests
 
     func validate() throws {
@@ -50,12 +52,16 @@ struct UNetBenchmark: ParsableCommand {
         let inputs = try UNetBenchmarkInputs(
             config: models.unet.config, width: width, height: height, batch: batch, controlNet: models.controlNet)
         _ = try inputs.run(models.unet)
-        let (output, seconds) = try timed { try inputs.run(models.unet) }
-        try printResult([
+        let ((output, layers), seconds) = try timed {
+            profile ? try Profile.measuring { try inputs.run(models.unet) } : (try inputs.run(models.unet), nil)
+        }
+        var fields: [String: Any] = [
             "runtime": "diffuse", "family": family.rawValue, "width": width, "height": height, "batch": batch,
             "controlnet": controlnet, "threads": Parallel.threadCount, "seconds": seconds, "load_seconds": loadSeconds,
             "output_finite": output.scalars.allSatisfy(\.isFinite),
-        ])
+        ]
+        if let layers { fields["profile"] = profileSummary(layers, seconds: seconds) }
+        try printResult(fields)
     }
 }
 
