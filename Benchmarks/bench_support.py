@@ -24,6 +24,13 @@ def write_shapes(shapes, kind, name):
         f.write("{\n" + ",\n".join(f'"{k}": {list(shapes[k])}' for k in sorted(shapes)) + "\n}\n")
 
 
+def write_config(model, kind, name):
+    """Writes a diffusers model's config to <kind>/<name>.json, one key a line, without diffusers' version."""
+    config = {k: v for k, v in json.loads(model.to_json_string()).items() if k != "_diffusers_version"}
+    with open(config_path(kind, name), "w") as f:
+        f.write("{\n" + ",\n".join(f'  "{k}": {json.dumps(config[k])}' for k in sorted(config)) + "\n}\n")
+
+
 def state_shapes(module):
     return {k: v.shape for k, v in module.state_dict().items()}
 

@@ -11,8 +11,10 @@ Loading and a warm-up generation at 64x64 in 1 step (`warmup_seconds`) come firs
 request's generation: text encoding, the image encoder, every step's ControlNet and UNet, the VAE
 decode. --width, --height and --steps override the request's, for quick checks.
 
-`--write-shapes` instead writes the weight manifests of the text encoder, the VAE, the ViT-H image
-encoder and the IP-Adapter (Benchmarks/<kind>/<name>.weights.json) from their configs and the UNet's.
+`--write-shapes` instead writes the weight manifests (Benchmarks/<kind>/<name>.weights.json) of the ViT-H
+image encoder and, for SD1.5 and SDXL, the text encoder(s), the VAE and the IP-Adapter from their configs
+and the UNet's; and SDXL's ControlNet, config included (`diffuse-bench generate --family sd-xl`; the
+PyTorch side runs SD1.5 only).
 """
 import argparse
 import base64
@@ -25,11 +27,11 @@ import numpy as np
 import torch
 from diffusers import AutoencoderKL, ControlNetModel, StableDiffusionControlNetPipeline, UNet2DConditionModel
 from PIL import Image
-from transformers import (CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPVisionConfig,
-                          CLIPVisionModelWithProjection)
+from transformers import (CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection,
+                          CLIPVisionConfig, CLIPVisionModelWithProjection)
 
 import diffusers.schedulers as schedulers
-from bench_support import HERE, config_path, print_result, read_config, state_shapes, write_shapes
+from bench_support import HERE, config_path, print_result, read_config, state_shapes, write_config, write_shapes
 
 FAMILY = "sd-1_5"
 
@@ -107,19 +109,34 @@ def decode(data_url):
 
 def write_all_shapes():
     with torch.device("meta"):
-        text = CLIPTextModel(CLIPTextConfig.from_json_file(config_path("text_encoder", FAMILY)))
-        vae = AutoencoderKL(**read_config("vae", FAMILY))
         vision = CLIPVisionModelWithProjection(CLIPVisionConfig.from_json_file(config_path("image_encoder", "vit-h")))
-        unet = UNet2DConditionModel(**read_config("unet", FAMILY))
-    write_shapes(state_shapes(text), "text_encoder", FAMILY)
-    write_shapes(state_shapes(vae), "vae", FAMILY)
     write_shapes(state_shapes(vision), "image_encoder", "vit-h")
-    write_shapes(ip_adapter_shapes(unet, vision.config.projection_dim), "ip-adapter", FAMILY)
+    for family in ("sd-1_5", "sd-xl"):
+        with torch.device("meta"):
+            unet = UNet2DConditionModel(**read_config("unet", family))
+            models = family_models(family, unet)
+        for kind, model in models.items():
+            write_shapes(state_shapes(model), kind, family)
+        write_shapes(ip_adapter_shapes(unet, vision.config.projection_dim), "ip-adapter", family)
+
+
+def family_models(family, unet):
+    """The models of `family` whose manifests this script writes, by kind (the UNet's and SD1.5's ControlNet's
+    are reference_unet.py's). SDXL's ControlNet is `ControlNetModel.from_unet` of its UNet, the shape of
+    diffusers/controlnet-canny-sdxl-1.0; its config is written too."""
+    def text(kind, model_class):
+        return model_class(CLIPTextConfig.from_json_file(config_path(kind, family)))
+    models = {"text_encoder": text("text_encoder", CLIPTextModel), "vae": AutoencoderKL(**read_config("vae", family))}
+    if family == "sd-xl":
+        models["text_encoder_2"] = text("text_encoder_2", CLIPTextModelWithProjection)
+        models["controlnet"] = ControlNetModel.from_unet(unet, load_weights_from_unet=False)
+        write_config(models["controlnet"], "controlnet", family)
+    return models
 
 
 def ip_adapter_shapes(unet, image_embed_dim, tokens=4):
-    """The base IP-Adapter in its original layout (ip-adapter_sd15): an ImageProjection to `tokens`
-    tokens, and to_k_ip/to_v_ip for every cross-attention, numbered 1, 3, 5, ... in diffusers'
+    """The base IP-Adapter in its original layout (ip-adapter_sd15, ip-adapter_sdxl_vit-h): an ImageProjection
+    to `tokens` tokens, and to_k_ip/to_v_ip for every cross-attention, numbered 1, 3, 5, ... in diffusers'
     `attn_processors` order."""
     cross = unet.config.cross_attention_dim
     shapes = {"image_proj.proj.weight": [tokens * cross, image_embed_dim], "image_proj.proj.bias": [tokens * cross],
