@@ -4,24 +4,28 @@ import DiffusionPipeline
 import Foundation
 
 /// `diffuse-bench generate`: one whole generation through `GenerationPipeline` (issue 8's case (d)),
-/// on a full-size SD1.5 models directory with random weights (`RandomModelsDirectory`) and the
-/// request Benchmarks/generate/request.json: one canny ControlNet with detection off, the base
-/// IP-Adapter with a ViT-H image encoder and one reference image, 512x512, 20 steps, 1 image,
-/// guidance 7.5 (so every step runs a batch of 2). Compare with `reference_generate.py`.
+/// on a full-size models directory with random weights (`RandomModelsDirectory`) and the request
+/// Benchmarks/generate/request.json: one canny ControlNet with detection off, the base IP-Adapter
+/// with a ViT-H image encoder and one reference image, 512x512, 20 steps, 1 image, guidance 7.5 (so
+/// every step runs a batch of 2). Compare with `reference_generate.py`. `--family sd-xl` runs the
+/// same on SDXL base at 1024x1024 (generate/request-sdxl.json), for issue 8's 16 GiB memory target.
 ///
-/// A warm-up generation at 64x64 in 1 step loads every model first (`warmup_seconds`); `seconds`
-/// is the request's generation alone, from the request body to the stored PNG: text encoding, the
-/// image encoder, every step's ControlNet and UNet, the VAE decode.
+/// A warm-up generation at the family's smallest size (SD1.5 64x64, SDXL 512x512) in 1 step loads
+/// every model first (`warmup_seconds`); `seconds` is the request's generation alone, from the
+/// request body to the stored PNG: text encoding, the image encoder, every step's ControlNet and
+/// UNet, the VAE decode.
 struct GenerateBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Time one SD1.5 generation with a ControlNet and an IP-Adapter (random full-size weights).")
+        abstract: "Time one generation with a ControlNet and an IP-Adapter (random full-size weights).")
 
-    @Option(help: "Only write the random models directory to this new folder (about 4 GB), then exit.")
+    @Option(help: "Model family: sd-1_5 or sd-xl.") var family: UNetBenchmark.Family = .sd15
+    @Option(help: "Only write the random models directory to this new folder (SD1.5 4 GB, SDXL 11 GB), then exit.")
     var writeModels: String?
     @Option(help: "A models directory written by --write-models (default: write one to a temporary folder, deleted after).")
     var models: String?
-    @Option(help: "The request body (default: Benchmarks/generate/request.json).") var request: String?
+    @Option(help: "The request body (default: Benchmarks/generate/request.json, request-sdxl.json for sd-xl).")
+    var request: String?
     @Option(help: "Override the request's width.") var width: Int?
     @Option(help: "Override the request's height.") var height: Int?
     @Option(help: "Override the request's numInferenceSteps.") var steps: Int?
@@ -30,20 +34,22 @@ struct GenerateBenchmark: ParsableCommand {
 
     func run() throws {
         if let writeModels {
-            return try RandomModelsDirectory.write(to: URL(fileURLWithPath: writeModels), manifests: manifests)
+            return try directory.write(to: URL(fileURLWithPath: writeModels), manifests: manifests)
         }
         if let threads { Parallel.threadCount = threads }
         let body = try requestBody()
         if let models { return try measure(body, models: URL(fileURLWithPath: models)) }
         let temporary = newTemporaryFolder()
         defer { try? FileManager.default.removeItem(at: temporary) }
-        try RandomModelsDirectory.write(to: temporary, manifests: manifests)
+        try directory.write(to: temporary, manifests: manifests)
         try measure(body, models: temporary)
     }
 
+    private var directory: RandomModelsDirectory { .of(family) }
+
     /// The request file with the command line's overrides.
     private func requestBody() throws -> GenerationRequest {
-        let file = request.map { URL(fileURLWithPath: $0) } ?? manifests.url.appendingPathComponent("generate/request.json")
+        let file = request.map { URL(fileURLWithPath: $0) } ?? manifests.url.appendingPathComponent(directory.request)
         var body = try GenerationRequest(json: Data(contentsOf: file))
         body.width = width.map(Double.init) ?? body.width
         body.height = height.map(Double.init) ?? body.height
@@ -58,14 +64,15 @@ struct GenerateBenchmark: ParsableCommand {
         PeakMemory.reset()
         let pipeline = GenerationPipeline(models: models, assets: assets)
         var warmUp = body
-        (warmUp.width, warmUp.height, warmUp.numInferenceSteps) = (64, 64, 1)
+        let smallest = Double(try pipeline.models.model(body.modelId).family.sizeRange.lowerBound)
+        (warmUp.width, warmUp.height, warmUp.numInferenceSteps) = (smallest, smallest, 1)
         let (_, warmupSeconds) = try timed { try pipeline.generate(warmUp) }
         let (result, seconds) = try timed { try pipeline.generate(body) }
         let pixels = result.images[0].pixels, resolved = result.response.inference
         try printResult([
-            "runtime": "diffuse", "width": resolved.width, "height": resolved.height, "steps": resolved.numInferenceSteps,
-            "guidance": resolved.guidance, "scheduler": resolved.scheduler, "threads": Parallel.threadCount,
-            "seconds": seconds, "warmup_seconds": warmupSeconds,
+            "runtime": "diffuse", "family": family.rawValue, "width": resolved.width, "height": resolved.height,
+            "steps": resolved.numInferenceSteps, "guidance": resolved.guidance, "scheduler": resolved.scheduler,
+            "threads": Parallel.threadCount, "seconds": seconds, "warmup_seconds": warmupSeconds,
             "image_mean": Double(pixels.reduce(0) { $0 + Int($1) }) / Double(pixels.count),
         ])
     }
