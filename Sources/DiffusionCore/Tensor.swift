@@ -1,18 +1,20 @@
 import Foundation
 
-/// The memory behind a tensor: 64-byte aligned float32, freed with its last reference.
+/// The memory behind a tensor: 64-byte aligned float32, returned with its last reference
+/// (large blocks to `BlockPool`, which hands them to the next tensor of about that size).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    private let block: BlockPool.Block
 
     public init(count: Int) {
         precondition(count >= 0, "negative element count")
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        block = BlockPool.shared.take(count)
+        pointer = block.pointer
         self.count = count
     }
 
-    deinit { pointer.deallocate() }
+    deinit { BlockPool.shared.give(block) }
 }
 
 /// A dense row-major float32 array with a shape.
