@@ -10,21 +10,27 @@
 extension Conv2D {
     /// The most floats each transformed buffer holds per chunk of tiles (16 MB).
     static let winogradChunkFloats = 1 << 22
+    /// The most floats of transformed weights held at once (32 MB, what the L3 cache holds).
+    static let winogradWeightFloats = 1 << 23
 
     func winograd(_ x: Tensor, into y: inout Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (tilesHigh, tilesWide) = ((height + 1) / 2, (width + 1) / 2)
         let tiles = batch * tilesHigh * tilesWide
-        let chunk = max(1, min(tiles, Conv2D.winogradChunkFloats / (16 * max(inChannels, outChannels))))
+        let (chunk, block) = winogradBlocking(tiles: tiles)
         let geometry = TileGeometry(height: height, width: width, tilesHigh: tilesHigh, tilesWide: tilesWide)
-        ScratchPool.withFloats(16 * inChannels * outChannels) { u in
-            transformWeights(into: u)
+        let blocks = Swift.stride(from: 0, to: inChannels, by: block).map { $0..<min(inChannels, $0 + block) }
+        ScratchPool.withFloats(16 * block * outChannels) { u in
+            if blocks.count == 1 { transformWeights(blocks[0], into: u) }
             ScratchPool.withFloats(16 * chunk * inChannels) { v in
                 ScratchPool.withFloats(16 * chunk * outChannels) { m in
                     for first in Swift.stride(from: 0, to: tiles, by: chunk) {
                         let count = min(chunk, tiles - first)
                         transformInput(x, geometry, tiles: first..<first + count, into: v, stride: chunk)
-                        multiply(v, u, into: m, tiles: count, stride: chunk)
+                        for channels in blocks {
+                            if blocks.count > 1 { transformWeights(channels, into: u) }
+                            multiply(v, u, channels, into: m, tiles: count, stride: chunk)
+                        }
                         transformOutput(m, geometry, tiles: first..<first + count, stride: chunk, into: &y)
                     }
                 }
@@ -32,25 +38,41 @@ extension Conv2D {
         }
     }
 
-    /// `G g G^T` for every (in, out) pair into `u`, 16 matrices `[in, out]`, with
-    /// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]; vectors run along `out`.
-    private func transformWeights(into u: UnsafeMutablePointer<Float>) {
+    /// Tiles per chunk, and input channels per block of transformed weights. When the weights
+    /// outweigh the tiles (deep, low-resolution layers) all tiles go in one chunk and the weights
+    /// are transformed a block of input channels at a time, each block used while it is in cache;
+    /// otherwise the tiles go in chunks and the weights are transformed once, whole.
+    private func winogradBlocking(tiles: Int) -> (chunk: Int, block: Int) {
         let (cin, cout) = (inChannels, outChannels)
-        Parallel.forEachRange(cin, minimumPerThread: 8) { channels in
+        guard tiles * (cin + cout) <= cin * cout else {
+            return (max(1, min(tiles, Conv2D.winogradChunkFloats / (16 * max(cin, cout)))), cin)
+        }
+        return (tiles, min(cin, max(8, Conv2D.winogradWeightFloats / (16 * cout) / 8 * 8)))
+    }
+
+    /// `G g G^T` for the (in, out) pairs of input channels `channels` into `u`, 16 matrices
+    /// `[channels.count, out]`, with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]];
+    /// vectors run along `out`.
+    private func transformWeights(_ channels: Range<Int>, into u: UnsafeMutablePointer<Float>) {
+        let (cin, cout) = (inChannels, outChannels)
+        let positionStride = channels.count * cout
+        Parallel.forEachRange(channels.count, minimumPerThread: 8) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 9 * cout) { buffer in
                 let g = buffer.baseAddress!
-                for ci in channels {
+                for local in range {
+                    let ci = channels.lowerBound + local
                     for tap in 0..<9 {
                         let row = (tap * cin + ci) * cout
                         weights.copyFloat32(row..<row + cout, into: g + tap * cout)
                     }
+                    let out = u + local * cout
                     var co = 0
                     while co + 8 <= cout {
-                        transformWeightVector(g + co, cout, u + ci * cout + co, cin * cout, SIMD8<Float>.self)
+                        transformWeightVector(g + co, cout, out + co, positionStride, SIMD8<Float>.self)
                         co += 8
                     }
                     while co < cout {
-                        transformWeightVector(g + co, cout, u + ci * cout + co, cin * cout, SIMD1.self)
+                        transformWeightVector(g + co, cout, out + co, positionStride, SIMD1.self)
                         co += 1
                     }
                 }
@@ -150,14 +172,16 @@ extension Conv2D {
         emit(3, c0.3, c1.3, c2.3, c3.3)
     }
 
-    /// The 16 products `m[k] = v[k] x U[k]`, `[tiles, in] x [in, out]`.
+    /// The 16 products `m[k] (+)= v[k][:, channels] x U[k]`, `[tiles, channels] x [channels, out]`;
+    /// the first block of input channels sets `m`, the others add to it.
     private func multiply(
-        _ v: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>, tiles: Int, stride: Int
+        _ v: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ channels: Range<Int>,
+        into m: UnsafeMutablePointer<Float>, tiles: Int, stride: Int
     ) {
         for k in 0..<16 {
-            BLAS.sgemm(m: tiles, n: outChannels, k: inChannels, a: v + k * stride * inChannels, lda: inChannels,
-                       b: u + k * inChannels * outChannels, ldb: outChannels,
-                       c: m + k * stride * outChannels, ldc: outChannels)
+            BLAS.sgemm(m: tiles, n: outChannels, k: channels.count, a: v + k * stride * inChannels + channels.lowerBound,
+                       lda: inChannels, b: u + k * channels.count * outChannels, ldb: outChannels,
+                       beta: channels.lowerBound == 0 ? 0 : 1, c: m + k * stride * outChannels, ldc: outChannels)
         }
     }
 

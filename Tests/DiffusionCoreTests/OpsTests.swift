@@ -73,6 +73,18 @@ import Testing
         expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd vs direct")
     }
 
+    /// A deep layer on a small image: its 16 x 776 x 760 transformed weights exceed the 32 MB
+    /// Winograd holds at once, so they are transformed and multiplied in blocks of input channels.
+    @Test func winogradAgreesWithTheDirectKernelWhenItsWeightsGoInBlocks() {
+        var generator = SplitMix(seed: 9)
+        let x = Tensor(shape: [1, 3, 5, 776], values: (0..<(3 * 5 * 776)).map { _ in generator.nextFloat() })
+        let w = Tensor(shape: [760, 776, 3, 3], values: (0..<(760 * 776 * 9)).map { _ in generator.nextFloat() / 80 })
+        let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1)
+        #expect(winograd.algorithm == .winograd)
+        let direct = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .direct)
+        expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd in blocks vs direct")
+    }
+
     @Test func handComputedBoxFilter() {
         // A 3x3 all-ones kernel with zero padding sums each pixel's neighbourhood.
         let x = Tensor(shape: [1, 3, 3, 1], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
