@@ -99,7 +99,7 @@ public struct WeightArray: @unchecked Sendable {
 
     /// The same weights, same precision, in another layout: element `i` moves to `destination(i)`
     /// of an array of `newShape`, whose unfilled elements are zero.
-    func rearranged(to newShape: [Int], _ destination: @escaping (Int) -> Int) -> WeightArray {
+    func rearranged(to newShape: [Int], _ destination: (Int) -> Int) -> WeightArray {
         let newCount = newShape.reduce(1, *)
         switch storage {
         case .float32(let tensor):
