@@ -10,7 +10,7 @@ import Foundation
 ///   SIMD kernel, against the same convolution as im2col + sgemm, the textbook way on BLAS.
 struct OpsBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ops", abstract: "Time sgemm and the 3x3 convolution at SD1.5 shapes (GFLOP/s).")
+        commandName: "ops", abstract: "Time sgemm, the 3x3 convolution and attention at SD1.5/SDXL shapes (GFLOP/s).")
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -28,6 +28,11 @@ struct OpsBenchmark: ParsableCommand {
         // SD1.5 512x512: the latent is 64x64; each level halves it.
         for (channels, side) in [(320, 64), (640, 32), (1280, 16), (1280, 8)] {
             results.append(benchmarkConvolution(channels: channels, side: side, batch: 2))
+        }
+        // Self-attention at SD1.5's first level and SDXL's two attention levels (1024x1024), and
+        // SDXL's cross-attention over 77 text tokens; batch 2.
+        for (queries, keys, width, heads) in [(4096, 4096, 320, 8), (4096, 4096, 640, 10), (1024, 1024, 1280, 20), (4096, 77, 640, 10)] {
+            results.append(benchmarkAttention(queries: queries, keys: keys, width: width, heads: heads, batch: 2))
         }
         let json = try JSONSerialization.data(withJSONObject: ["ops": results], options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
@@ -65,6 +70,19 @@ struct OpsBenchmark: ParsableCommand {
                      channels, side, side, batch, rates[0], rates[1], rates[2], times[2] / times[0]))
         return ["channels": Double(channels), "side": Double(side), "batch": Double(batch),
                 "winograd_gflops": rates[0], "direct_gflops": rates[1], "im2col_gflops": rates[2]]
+    }
+}
+
+extension OpsBenchmark {
+    private func benchmarkAttention(queries: Int, keys: Int, width: Int, heads: Int, batch: Int) -> [String: Double] {
+        let q = Tensor.pseudoRandom([batch, queries, width], seed: 1)
+        let k = Tensor.pseudoRandom([batch, keys, width], seed: 2), v = Tensor.pseudoRandom([batch, keys, width], seed: 3)
+        let seconds = bestTime(repeats) { _ = Attention.scaledDotProduct(query: q, key: k, value: v, heads: heads) }
+        let rate = 4.0 * Double(batch * queries * keys * width) / seconds / 1e9
+        print(String(format: "attention %4d queries x %4d keys  width %4d  %2d heads  batch %d   %7.1f ms   %6.1f GFLOP/s",
+                     queries, keys, width, heads, batch, seconds * 1e3, rate))
+        return ["queries": Double(queries), "keys": Double(keys), "width": Double(width), "heads": Double(heads),
+                "batch": Double(batch), "attention_ms": seconds * 1e3, "attention_gflops": rate]
     }
 }
 
