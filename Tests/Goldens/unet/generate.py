@@ -10,12 +10,15 @@ F16-rounded weights widened back to float32, so both sides compute with identica
 """
 import json
 import os
+import sys
 
 import torch
 from diffusers import UNet2DConditionModel
 from safetensors.torch import save_file
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(ROOT))
+from tiny_weights import randomize, save_f16  # noqa: E402
 
 CONFIGS = {
     # SD1.5-shaped: conv projection, per-block head counts (diffusers' attention_head_dim quirk),
@@ -56,25 +59,6 @@ CONFIGS = {
 }
 
 
-def randomize(model, generator):
-    """Random weights everywhere, norms included, so every affine and bias is exercised."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.1 * torch.randn(p.shape, generator=generator))
-            elif p.ndim == 1:
-                p.copy_(0.1 * torch.randn(p.shape, generator=generator))
-            else:
-                fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=generator) / fan_in ** 0.5)
-
-
-def f16_roundtrip(model, folder):
-    model.half()
-    model.save_pretrained(folder, safe_serialization=True)
-    model.float()
-
-
 def main():
     torch.manual_seed(0)
     for name, spec in CONFIGS.items():
@@ -82,7 +66,7 @@ def main():
         model = UNet2DConditionModel(**spec["config"]).eval()
         randomize(model, generator)
         folder = os.path.join(ROOT, name)
-        f16_roundtrip(model, folder)
+        save_f16(model, folder)
 
         b, h, w = spec["batch"], spec["height"], spec["width"]
         cross = spec["config"]["cross_attention_dim"]

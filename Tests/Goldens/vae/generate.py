@@ -10,24 +10,15 @@ distribution (mean, logvar), and the tiled decode (sample_size 16: 8x8 latent ti
 larger than one tile.
 """
 import os
+import sys
 
 import torch
 from diffusers import AutoencoderKL
 from safetensors.torch import save_file
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-
-
-def randomize(model, generator):
-    """Random weights everywhere, norms included, so every affine and bias is exercised."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1 + 0.1 * torch.randn(p.shape, generator=generator))
-            elif p.ndim == 1:
-                p.copy_(0.1 * torch.randn(p.shape, generator=generator))
-            else:
-                p.copy_(torch.randn(p.shape, generator=generator) / p[0].numel() ** 0.5)
+sys.path.insert(0, os.path.dirname(ROOT))
+from tiny_weights import randomize, save_f16  # noqa: E402
 
 
 def main():
@@ -39,9 +30,7 @@ def main():
     ).eval()
     randomize(model, generator)
     folder = os.path.join(ROOT, "tiny")
-    model.half()
-    model.save_pretrained(folder, safe_serialization=True)
-    model.float()
+    save_f16(model, folder)
 
     io = {
         "latents": torch.randn(2, 4, 6, 10, generator=generator),
