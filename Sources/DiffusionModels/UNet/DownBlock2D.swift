@@ -23,11 +23,9 @@ public struct DownBlock2D: Sendable {
         _ w: WeightScope, inChannels: Int, outChannels: Int, layers: Int, crossAttention: (heads: Int, layers: Int, dim: Int)?,
         addDownsample: Bool, downsamplePadding: Int, settings s: Settings
     ) throws {
-        resnets = try (0..<layers).map {
-            try ResnetBlock2D(
-                w["resnets"][$0], inChannels: $0 == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: s.tembChannels, groups: s.groups, epsilon: s.epsilon, activation: s.activation)
-        }
+        resnets = try ResnetBlock2D.stack(
+            w, inChannels: inChannels, outChannels: outChannels, layers: layers, tembChannels: s.tembChannels,
+            groups: s.groups, epsilon: s.epsilon, activation: s.activation)
         attentions = try crossAttention.map { cross in
             try (0..<layers).map {
                 try Transformer2DModel(

@@ -14,6 +14,19 @@ public struct ResnetBlock2D: Sendable {
     let activation: Activation
     let outputScaleFactor: Float
 
+    /// The `layers` blocks `w["resnets"][0...]` of a down or decoder level: the first maps
+    /// `inChannels` to `outChannels`, the others keep `outChannels`.
+    static func stack(
+        _ w: WeightScope, inChannels: Int, outChannels: Int, layers: Int, tembChannels: Int?, groups: Int, epsilon: Float,
+        activation: Activation
+    ) throws -> [ResnetBlock2D] {
+        try (0..<layers).map {
+            try ResnetBlock2D(
+                w["resnets"][$0], inChannels: $0 == 0 ? inChannels : outChannels, outChannels: outChannels,
+                tembChannels: tembChannels, groups: groups, epsilon: epsilon, activation: activation)
+        }
+    }
+
     public init(
         _ w: WeightScope, inChannels: Int, outChannels: Int, tembChannels: Int?, groups: Int, epsilon: Float,
         activation: Activation, outputScaleFactor: Float = 1

@@ -8,11 +8,9 @@ public struct DownEncoderBlock2D: Sendable {
     let downsampler: Downsample2D?
 
     init(_ w: WeightScope, inChannels: Int, outChannels: Int, layers: Int, groups: Int, activation: Activation, addDownsample: Bool) throws {
-        resnets = try (0..<layers).map {
-            try ResnetBlock2D(
-                w["resnets"][$0], inChannels: $0 == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: nil, groups: groups, epsilon: 1e-6, activation: activation)
-        }
+        resnets = try ResnetBlock2D.stack(
+            w, inChannels: inChannels, outChannels: outChannels, layers: layers, tembChannels: nil, groups: groups,
+            epsilon: 1e-6, activation: activation)
         downsampler = addDownsample ? try Downsample2D(w["downsamplers"][0], channels: outChannels, padding: 0) : nil
     }
 

@@ -7,11 +7,9 @@ public struct UpDecoderBlock2D: Sendable {
     let upsampler: Upsample2D?
 
     init(_ w: WeightScope, inChannels: Int, outChannels: Int, layers: Int, groups: Int, activation: Activation, addUpsample: Bool) throws {
-        resnets = try (0..<layers).map {
-            try ResnetBlock2D(
-                w["resnets"][$0], inChannels: $0 == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: nil, groups: groups, epsilon: 1e-6, activation: activation)
-        }
+        resnets = try ResnetBlock2D.stack(
+            w, inChannels: inChannels, outChannels: outChannels, layers: layers, tembChannels: nil, groups: groups,
+            epsilon: 1e-6, activation: activation)
         upsampler = addUpsample ? try Upsample2D(w["upsamplers"][0], channels: outChannels) : nil
     }
 
