@@ -26,8 +26,8 @@ struct OpsBenchmark: ParsableCommand {
             results.append(benchmarkSgemm(m: size, n: size, k: size))
         }
         // SD1.5 512x512: the latent is 64x64; each level halves it.
-        for (channels, side) in [(320, 64), (640, 32), (1280, 16), (1280, 8)] {
-            results.append(benchmarkConvolution(channels: channels, side: side, batch: 2))
+        for (channels, side, batch) in [(320, 64, 2), (640, 32, 2), (1280, 16, 2), (1280, 8, 2), (1280, 16, 1), (1280, 8, 1)] {
+            results.append(benchmarkConvolution(channels: channels, side: side, batch: batch))
         }
         // Self-attention at SD1.5's first level and SDXL's two attention levels (1024x1024), and
         // SDXL's cross-attention over 77 text tokens; batch 2.
@@ -58,10 +58,12 @@ struct OpsBenchmark: ParsableCommand {
 
     private func benchmarkConvolution(channels: Int, side: Int, batch: Int) -> [String: Double] {
         let x = Tensor.pseudoRandom([batch, side, side, channels], seed: 3)
-        let weight = Tensor.pseudoRandom([channels, channels, 3, 3], seed: 4)
+        // Float16 weights, widened per call, as the models hold them (Docs/MODELS.md).
+        let halves = Tensor.pseudoRandom([channels, channels, 3, 3], seed: 4).scalars.map(Float16.init)
+        let weight = halves.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: [channels, channels, 3, 3]) }
         let winograd = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .winograd)
         let direct = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .direct)
-        let im2col = Im2ColConvolution(weight: weight)
+        let im2col = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .patches)
         // The rate counts the direct convolution's multiply-adds for all three, so the figures compare times.
         let flops = 2.0 * Double(batch * side * side * channels * channels * 9)
         let times = [bestTime(repeats) { _ = winograd(x) }, bestTime(repeats) { _ = direct(x) }, bestTime(repeats) { _ = im2col(x) }]
@@ -83,45 +85,6 @@ extension OpsBenchmark {
                      queries, keys, width, heads, batch, seconds * 1e3, rate))
         return ["queries": Double(queries), "keys": Double(keys), "width": Double(width), "heads": Double(heads),
                 "batch": Double(batch), "attention_ms": seconds * 1e3, "attention_gflops": rate]
-    }
-}
-
-/// A 3x3, stride-1, padding-1 convolution as im2col + sgemm: the patches of every output
-/// pixel are gathered into a `[pixels, 9 * in]` matrix that multiplies the `[9 * in, out]` weight.
-struct Im2ColConvolution {
-    let inChannels: Int
-    let outChannels: Int
-    /// `[ky, kx, in, out]`, the patch matrix's column order.
-    let packed: Tensor
-
-    init(weight: Tensor) {
-        outChannels = weight.shape[0]
-        inChannels = weight.shape[1]
-        packed = weight.permuted([2, 3, 1, 0]).reshaped([9 * inChannels, outChannels])
-    }
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
-        let pixels = batch * height * width, patch = 9 * inChannels
-        var columns = Tensor(shape: [pixels, patch])
-        let source = x.storage.pointer
-        columns.withUnsafeMutableBufferPointer { out in
-            let out = out.baseAddress!
-            Parallel.forEach(pixels, minimumPerThread: 64) { p in
-                let (n, y, xx) = (p / (height * width), p / width % height, p % width)
-                for ky in 0..<3 {
-                    let iy = y + ky - 1
-                    guard iy >= 0 && iy < height else { continue }
-                    for kx in 0..<3 {
-                        let ix = xx + kx - 1
-                        guard ix >= 0 && ix < width else { continue }
-                        (out + p * patch + (ky * 3 + kx) * inChannels)
-                            .update(from: source + ((n * height + iy) * width + ix) * inChannels, count: inChannels)
-                    }
-                }
-            }
-        }
-        return columns.matmul(packed).reshaped([batch, height, width, outChannels])
     }
 }
 

@@ -13,6 +13,16 @@ extension Conv2D {
     /// The most floats of transformed weights held at once (32 MB, what the L3 cache holds).
     static let winogradWeightFloats = 1 << 23
 
+    /// Tiles below which Winograd's per-call weight transform costs more than its fewer
+    /// multiplications save, so a chosen (not forced) Winograd layer runs `patches` instead.
+    static let winogradMinimumTiles = 64
+
+    /// Whether Winograd beats the patch-matrix product on `x` (`diffuse-bench ops`: at 1280
+    /// channels, 8x8 at batch 2 has 32 tiles and runs faster as patches).
+    func winogradPays(_ x: Tensor) -> Bool {
+        x.shape[0] * ((x.shape[1] + 1) / 2) * ((x.shape[2] + 1) / 2) >= Conv2D.winogradMinimumTiles
+    }
+
     func winograd(_ x: Tensor, into y: inout Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (tilesHigh, tilesWide) = ((height + 1) / 2, (width + 1) / 2)

@@ -2,9 +2,10 @@
 ///
 /// Weights are repacked once, at construction, for the kernel that will run them:
 /// a 1x1 stride-1 convolution is one matrix product through BLAS; a wide 3x3 stride-1
-/// convolution runs Winograd F(2x2, 3x3) (`Conv2D+Winograd.swift`, 2.25x fewer multiplications);
-/// every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`, which reads the input
-/// in place (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
+/// convolution runs Winograd F(2x2, 3x3) (`Conv2D+Winograd.swift`, 2.25x fewer multiplications),
+/// or, on inputs too small for Winograd to pay, the patch-matrix product of `Conv2D+Patches.swift`
+/// on the same weights; every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`,
+/// which reads the input in place (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
 public struct Conv2D: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -14,11 +15,14 @@ public struct Conv2D: Sendable {
     public let padding: Int
     /// The weights in the layout `algorithm` reads, in the precision they were given (a float16
     /// checkpoint stays float16 and is widened per call): `[out, in]` for `.pointwise`,
-    /// `[ceil(out / 16), kh, kw, in, 16]` for `.direct`, `[9, in, out]` (one matrix per tap) for
-    /// `.winograd`, whose `G g G^T` transform runs per call (`Conv2D+Winograd.swift`).
+    /// `[ceil(out / 16), kh, kw, in, 16]` for `.direct`, `[kh * kw, in, out]` (one matrix per tap)
+    /// for `.winograd`, whose `G g G^T` transform runs per call (`Conv2D+Winograd.swift`), and `.patches`.
     let weights: WeightArray
     let bias: Tensor?
     public let algorithm: Algorithm
+    /// Whether a `.winograd` layer may run `.patches` on inputs too small for Winograd to pay: when
+    /// the algorithm was chosen for the layer, not forced.
+    private let adaptsToInput: Bool
 
     /// How a convolution runs.
     public enum Algorithm: Sendable {
@@ -28,12 +32,14 @@ public struct Conv2D: Sendable {
         case direct
         /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`): 3x3, stride 1, padding 1.
         case winograd
+        /// A patch matrix (im2col) times the weights, one BLAS product (`Conv2D+Patches.swift`): any geometry.
+        case patches
 
         /// Whether the algorithm computes a convolution of this geometry.
         func runs(kernel: (Int, Int), stride: Int, padding: Int) -> Bool {
             switch self {
             case .pointwise: return kernel == (1, 1) && stride == 1 && padding == 0
-            case .direct: return true
+            case .direct, .patches: return true
             case .winograd: return kernel == (3, 3) && stride == 1 && padding == 1
             }
         }
@@ -70,12 +76,13 @@ public struct Conv2D: Sendable {
         precondition(chosen.runs(kernel: kernel, stride: stride, padding: padding),
                      "\(chosen) cannot run a \(kernelHeight)x\(kernelWidth) convolution with stride \(stride), padding \(padding)")
         self.algorithm = chosen
+        adaptsToInput = algorithm == nil
         // Each algorithm keeps only the layout it reads: holding several would multiply the
         // weights' memory (2.2 GB more for the SD1.5 UNet per extra copy).
         switch chosen {
         case .pointwise: weights = weight.reshaped([outChannels, inChannels])
         case .direct: weights = Conv2D.pack(weight)
-        case .winograd: weights = Conv2D.tapMajor(weight)
+        case .winograd, .patches: weights = Conv2D.tapMajor(weight)
         }
     }
 
@@ -105,7 +112,9 @@ public struct Conv2D: Sendable {
         case .pointwise:
             BLAS.product(x.storage.pointer, rows: x.count / inChannels, weight: weights, bias: bias, into: y.storage.pointer)
         case .direct: weights.withFloat32 { direct(x, packed: $0, into: &y) }
+        case .winograd where adaptsToInput && !winogradPays(x): patches(x, into: &y)
         case .winograd: winograd(x, into: &y)
+        case .patches: patches(x, into: &y)
         }
         return y
     }
@@ -119,11 +128,12 @@ public struct Conv2D: Sendable {
         }
     }
 
-    /// `[out, in, 3, 3]` to `[9, in, out]`: the rows Winograd's weight transform reads as vectors.
+    /// `[out, in, kh, kw]` to `[kh * kw, in, out]`: the rows Winograd's weight transform reads as
+    /// vectors, and the `[kh * kw * in, out]` matrix a patch matrix multiplies.
     private static func tapMajor(_ weight: WeightArray) -> WeightArray {
-        let (o, i) = (weight.shape[0], weight.shape[1])
-        return weight.rearranged(to: [9, i, o]) { index in
-            let (co, ci, tap) = (index / (i * 9), index / 9 % i, index % 9)
+        let (o, i, taps) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
+        return weight.rearranged(to: [taps, i, o]) { index in
+            let (co, ci, tap) = (index / (i * taps), index / taps % i, index % taps)
             return (tap * i + ci) * o + co
         }
     }

@@ -67,10 +67,30 @@ import Testing
         let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
         let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
         let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
-        let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1)
-        #expect(winograd.algorithm == .winograd)
+        #expect(Conv2D(weight: w, bias: b, stride: 1, padding: 1).algorithm == .winograd)
+        // Forced: chosen, it would run as patches on these 40 tiles (below).
+        let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .winograd)
         let direct = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .direct)
         expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd vs direct")
+    }
+
+    /// The patch-matrix product at a stride, a padding and a kernel Winograd cannot run, and as
+    /// what a chosen Winograd layer runs on an input of fewer than `winogradMinimumTiles` tiles.
+    /// Both sum the same 9 x 96 products per output as the direct kernel, in another order (1e-5
+    /// as above).
+    @Test func patchesAgreeWithTheDirectKernel() {
+        var generator = SplitMix(seed: 11)
+        let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
+        let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
+        let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
+        for (stride, padding) in [(2, 1), (1, 0), (1, 1)] {
+            let patches = Conv2D(weight: w, bias: b, stride: stride, padding: padding, algorithm: .patches)
+            let direct = Conv2D(weight: w, bias: b, stride: stride, padding: padding, algorithm: .direct)
+            expectClose(patches(x), direct(x), tolerance: 1e-5, "patches vs direct, stride \(stride), padding \(padding)")
+        }
+        let chosen = Conv2D(weight: w, bias: b, stride: 1, padding: 1)
+        #expect(chosen.algorithm == .winograd)
+        #expect(chosen(x).scalars == Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .patches)(x).scalars)
     }
 
     /// A deep layer on a small image: its 16 x 776 x 760 transformed weights exceed the 32 MB
@@ -81,8 +101,7 @@ import Testing
         var generator = SplitMix(seed: 9)
         let x = Tensor(shape: [1, 3, 5, 776], values: (0..<(3 * 5 * 776)).map { _ in generator.nextFloat() })
         let w = Tensor(shape: [760, 776, 3, 3], values: (0..<(760 * 776 * 9)).map { _ in generator.nextFloat() / 80 })
-        let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1)
-        #expect(winograd.algorithm == .winograd)
+        let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .winograd)
         let direct = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .direct)
         expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd in blocks vs direct")
     }
