@@ -18,20 +18,27 @@ struct OpsBenchmark: ParsableCommand {
     @Option(help: "Timed repetitions per measurement; the best is reported.")
     var repeats = 5
 
+    @Option(help: "Which kernels to time, comma-separated: sgemm, conv, attention (default: all).")
+    var only = "sgemm,conv,attention"
+
     func run() throws {
         if let threads { Parallel.threadCount = threads }
+        let kinds = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard kinds.isSubset(of: ["sgemm", "conv", "attention"]) else {
+            throw ValidationError("--only: expected some of sgemm, conv, attention, got \(only)")
+        }
         var results: [[String: Double]] = []
         print("threads: \(Parallel.threadCount)")
-        for size in [512, 1024, 2048] {
+        for size in [512, 1024, 2048] where kinds.contains("sgemm") {
             results.append(benchmarkSgemm(m: size, n: size, k: size))
         }
         // SD1.5 512x512: the latent is 64x64; each level halves it.
-        for (channels, side, batch) in [(320, 64, 2), (640, 32, 2), (1280, 16, 2), (1280, 8, 2), (1280, 16, 1), (1280, 8, 1)] {
+        for (channels, side, batch) in [(320, 64, 2), (640, 32, 2), (1280, 16, 2), (1280, 8, 2), (1280, 16, 1), (1280, 8, 1)] where kinds.contains("conv") {
             results.append(benchmarkConvolution(channels: channels, side: side, batch: batch))
         }
         // Self-attention at SD1.5's first level and SDXL's two attention levels (1024x1024), and
         // SDXL's cross-attention over 77 text tokens; batch 2.
-        for (queries, keys, width, heads) in [(4096, 4096, 320, 8), (4096, 4096, 640, 10), (1024, 1024, 1280, 20), (4096, 77, 640, 10)] {
+        for (queries, keys, width, heads) in [(4096, 4096, 320, 8), (4096, 4096, 640, 10), (1024, 1024, 1280, 20), (4096, 77, 640, 10)] where kinds.contains("attention") {
             results.append(benchmarkAttention(queries: queries, keys: keys, width: width, heads: heads, batch: 2))
         }
         let json = try JSONSerialization.data(withJSONObject: ["ops": results], options: [.sortedKeys])
