@@ -1,3 +1,5 @@
+import Foundation
+
 /// Scaled dot-product attention over `(batch, tokens, heads * headDim)` tensors, the layout
 /// diffusers' attention processors work in, so heads are strided views of the projections.
 ///
@@ -50,6 +52,9 @@ public enum Attention {
         /// Query rows per register tile, and tiles per group sharing one pass over the keys.
         static let tileRows = Tile.rows, groupTiles = 4
         static var groupRows: Int { tileRows * groupTiles }
+        /// Keys per block: a block's scores (24 x 256, 24 KB) and its key and value panels (40 KB
+        /// and 48 KB at SD1.5's head width of 40) stay in L1 and L2 while they are used.
+        static let blockKeys = 256
 
         init(queries: Int, keys: Int, width: Int, heads: Int, scale: Float?, causal: Bool) {
             (self.queries, self.keys, self.width, dim) = (queries, keys, width, width / heads)
@@ -59,21 +64,29 @@ public enum Attention {
             paddedDim = (dim + 15) / 16 * 16
         }
 
-        /// `k^T` as `[dim, paddedKeys]`, then `v` as `[keys, paddedDim]`.
+        /// `k^T` as `[paddedKeys / 16, dim, 16]`, then `v` as `[paddedDim / 16, keys, 16]`: each
+        /// 16-column panel the kernel reads is contiguous. (Rows of the whole `k^T`, 16 KB apart at
+        /// 4096 keys, all fell in the same few L1 sets.)
         var packedFloats: Int { dim * paddedKeys + keys * paddedDim }
 
-        /// Packs one head's keys (transposed) and values so the kernel reads 16 contiguous columns.
+        /// Packs one head's keys (transposed) and values into 16-column panels, zero-padded.
         func pack(key: UnsafePointer<Float>, value: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
             let (kT, v) = (packed, packed + dim * paddedKeys)
-            for d in 0..<dim {
-                let row = kT + d * paddedKeys
-                for j in 0..<keys { row[j] = key[j * width + d] }
-                for j in keys..<paddedKeys { row[j] = 0 }
+            for j in 0..<paddedKeys {
+                let panel = kT + j / 16 * dim * 16 + j % 16
+                if j < keys {
+                    for d in 0..<dim { panel[d * 16] = key[j * width + d] }
+                } else {
+                    for d in 0..<dim { panel[d * 16] = 0 }
+                }
             }
-            for j in 0..<keys {
-                let row = v + j * paddedDim
-                row.update(from: value + j * width, count: dim)
-                for c in dim..<paddedDim { row[c] = 0 }
+            for c in stride(from: 0, to: paddedDim, by: 16) {
+                let columns = min(16, dim - c)
+                for j in 0..<keys {
+                    let row = v + (c / 16 * keys + j) * 16
+                    row.update(from: value + j * width + c, count: columns)
+                    for k in columns..<16 { row[k] = 0 }
+                }
             }
         }
 
@@ -81,56 +94,129 @@ public enum Attention {
         func attend(_ query: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
             let groups = (queries + Head.groupRows - 1) / Head.groupRows
             Parallel.forEachRange(groups) { range in
-                ScratchPool.withFloats(Head.groupRows * (paddedKeys + 1)) { scores in
-                    let inverseSums = scores + Head.groupRows * paddedKeys
-                    for group in range {
-                        let first = group * Head.groupRows
-                        let rows = min(Head.groupRows, queries - first)
-                        score(query + first * width, rows: rows, packed, into: scores)
-                        exponentiate(scores, rows: rows, firstQuery: first, inverseSums: inverseSums)
-                        weighValues(scores, rows: rows, inverseSums, packed + dim * paddedKeys, into: output + first * width)
+                ScratchPool.withFloats(Group.floats(paddedDim: paddedDim)) { scratch in
+                    let group = Group(scratch, paddedDim: paddedDim)
+                    for index in range {
+                        let first = index * Head.groupRows
+                        attend(group, query + first * width, firstQuery: first, rows: min(Head.groupRows, queries - first),
+                               packed, into: output + first * width)
                     }
                 }
             }
         }
 
-        /// `scores[r, j] = alpha * q_r . k_j` for the group's rows: each 16-key block is read once for all its tiles.
-        private func score(_ query: UnsafePointer<Float>, rows: Int, _ kT: UnsafePointer<Float>, into scores: UnsafeMutablePointer<Float>) {
-            for j in stride(from: 0, to: paddedKeys, by: 16) {
+        /// One group of query rows against the keys a block at a time, softmax online (flash
+        /// attention's scheme): each block's scores are exponentiated against the rows' running
+        /// maxima, and when a block raises a row's maximum, the row's sum and weighted values so far
+        /// are rescaled by `exp(old - new)`. The division by the sum waits for the last block.
+        private func attend(
+            _ group: Group, _ query: UnsafePointer<Float>, firstQuery: Int, rows: Int, _ packed: UnsafePointer<Float>,
+            into output: UnsafeMutablePointer<Float>
+        ) {
+            group.reset(rows: rows)
+            for start in stride(from: 0, to: keys, by: Head.blockKeys) {
+                let block = start..<min(keys, start + Head.blockKeys)
+                score(query, rows: rows, packed, block, into: group.scores)
+                exponentiate(group, rows: rows, firstQuery: firstQuery, block)
+                weighValues(group, rows: rows, packed + dim * paddedKeys, block)
+            }
+            for r in 0..<rows {
+                scale(group.weighted + r * paddedDim, by: 1 / group.sums[r], count: dim, into: output + r * width)
+            }
+        }
+
+        /// `scores[r, j - block.lowerBound] = alpha * q_r . k_j` for the keys of `block`: each
+        /// 16-key panel is read once for all the group's tiles.
+        private func score(
+            _ query: UnsafePointer<Float>, rows: Int, _ kT: UnsafePointer<Float>, _ block: Range<Int>,
+            into scores: UnsafeMutablePointer<Float>
+        ) {
+            for j in stride(from: block.lowerBound, to: block.upperBound, by: 16) {
                 for r in stride(from: 0, to: rows, by: Head.tileRows) {
                     let tile = multiplyTile(query + r * width, lda: width, rows: min(Head.tileRows, rows - r),
-                                            kT + j, ldb: paddedKeys, depth: dim)
+                                            kT + j * dim, ldb: 16, depth: dim)
                     tile.store(scaledBy: alpha, rows: min(Head.tileRows, rows - r), columns: 16,
-                               to: scores + r * paddedKeys + j, ldc: paddedKeys)
+                               to: scores + r * Head.blockKeys + j - block.lowerBound, ldc: Head.blockKeys)
                 }
             }
         }
 
-        /// Softmax of each score row over the keys it may see, but for its division by the row's
-        /// sum, which `weighValues` applies to the row's output instead (`head width` divisions
-        /// instead of `keys`). Keys a causal mask hides get zero.
-        private func exponentiate(_ scores: UnsafeMutablePointer<Float>, rows: Int, firstQuery: Int, inverseSums: UnsafeMutablePointer<Float>) {
+        /// The block's scores to `exp(score - running maximum)`, zero where a causal mask hides the
+        /// key, their sums added to the rows' sums; rows whose maximum the block raises rescale
+        /// their sum and weighted values first.
+        private func exponentiate(_ group: Group, rows: Int, firstQuery: Int, _ block: Range<Int>) {
             for r in 0..<rows {
-                let row = scores + r * paddedKeys
-                let visible = causal ? min(keys, firstQuery + r + 1) : keys
-                inverseSums[r] = 1 / exponentiateRow(row, count: visible, maximum: rowMaximum(row, count: visible))
-                for j in visible..<keys { row[j] = 0 }
+                let row = group.scores + r * Head.blockKeys
+                let visible = causal ? max(0, min(block.count, firstQuery + r + 1 - block.lowerBound)) : block.count
+                if visible > 0 {
+                    let (old, new) = (group.maxima[r], max(group.maxima[r], rowMaximum(row, count: visible)))
+                    if new > old {
+                        // Before the row's first visible key there is nothing to rescale.
+                        if old != -.infinity { group.rescale(row: r, by: expf(old - new)) }
+                        group.maxima[r] = new
+                    }
+                    group.sums[r] += exponentiateRow(row, count: visible, maximum: new)
+                }
+                (row + visible).update(repeating: 0, count: block.count - visible)
             }
         }
 
-        /// `out[r, c] = sum_j scores[r, j] v[j, c]`, 16 columns of the head at a time.
-        private func weighValues(
-            _ scores: UnsafePointer<Float>, rows: Int, _ inverseSums: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
-            into out: UnsafeMutablePointer<Float>
-        ) {
+        /// `weighted[r, c] (+)= sum_j p[r, j] v[j, c]` over the keys of `block` (the first block
+        /// sets), 16 columns of the head at a time.
+        private func weighValues(_ group: Group, rows: Int, _ v: UnsafePointer<Float>, _ block: Range<Int>) {
             for c in stride(from: 0, to: dim, by: 16) {
                 for r in stride(from: 0, to: rows, by: Head.tileRows) {
-                    let tile = multiplyTile(scores + r * paddedKeys, lda: paddedKeys, rows: min(Head.tileRows, rows - r),
-                                            v + c, ldb: paddedDim, depth: keys)
-                    tile.store(scaledBy: 1, rowScales: inverseSums + r, rows: min(Head.tileRows, rows - r),
-                               columns: min(16, dim - c), to: out + r * width + c, ldc: width)
+                    let (count, target) = (min(Head.tileRows, rows - r), group.weighted + r * paddedDim + c)
+                    let initial = block.lowerBound == 0 ? Tile() : Tile(loading: target, rows: count, ldc: paddedDim)
+                    let tile = multiplyTile(group.scores + r * Head.blockKeys, lda: Head.blockKeys, rows: count,
+                                            v + (c * keys + block.lowerBound * 16), ldb: 16, depth: block.count,
+                                            adding: initial)
+                    tile.store(scaledBy: 1, rows: count, columns: 16, to: target, ldc: paddedDim)
                 }
             }
         }
+    }
+
+    /// One thread's working set for a group of query rows: a block of scores, and per row the
+    /// running maximum, the running sum of exponentials and the weighted values so far.
+    struct Group {
+        let scores, maxima, sums, weighted: UnsafeMutablePointer<Float>
+        let paddedDim: Int
+
+        static func floats(paddedDim: Int) -> Int { Head.groupRows * (Head.blockKeys + 2 + paddedDim) }
+
+        init(_ scratch: UnsafeMutablePointer<Float>, paddedDim: Int) {
+            scores = scratch
+            maxima = scores + Head.groupRows * Head.blockKeys
+            sums = maxima + Head.groupRows
+            weighted = sums + Head.groupRows
+            self.paddedDim = paddedDim
+        }
+
+        /// Before the first block (whose weighted values are stored, not added).
+        func reset(rows: Int) {
+            maxima.update(repeating: -.infinity, count: rows)
+            sums.update(repeating: 0, count: rows)
+        }
+
+        func rescale(row r: Int, by factor: Float) {
+            sums[r] *= factor
+            let row = weighted + r * paddedDim
+            scale(row, by: factor, count: paddedDim, into: row)
+        }
+    }
+}
+
+/// `destination[i] = source[i] * factor` for `count` floats (which may be in place).
+@inline(__always)
+private func scale(_ source: UnsafePointer<Float>, by factor: Float, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: load8(source + i) * factor, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count {
+        destination[i] = source[i] * factor
+        i += 1
     }
 }

@@ -7,6 +7,17 @@ struct Tile {
     static let rows = 6, columns = 16
     var acc = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
 
+    init() {}
+
+    /// The first `rows` rows of 16 floats from `c` (rows `ldc` apart); the other rows zero.
+    @inline(__always)
+    init(loading c: UnsafePointer<Float>, rows: Int, ldc: Int) {
+        withUnsafeMutableBytes(of: &acc) { raw in
+            let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for r in 0..<rows { (values + 16 * r).update(from: c + r * ldc, count: 16) }
+        }
+    }
+
     /// Adds `sum_i row_r[i] b[i, 0..<16]` for i in `0..<depth` to row r, for the six rows `p0`...`p5`
     /// against 16 contiguous columns of `b` (rows `ldb` apart): a matrix product's micro-kernel,
     /// 12 FMAs per step of `i`.
@@ -63,12 +74,14 @@ struct Tile {
     }
 }
 
-/// `sum_i a[r, i] b[i, 0..<16]` for up to 6 rows of `a`, `lda` apart (missing rows repeat the
-/// last, and are not stored).
+/// `initial + sum_i a[r, i] b[i, 0..<16]` for up to 6 rows of `a`, `lda` apart (missing rows
+/// repeat the last, and are not stored).
 @inline(__always)
-func multiplyTile(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int, depth: Int) -> Tile {
+func multiplyTile(
+    _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int, depth: Int, adding initial: Tile = Tile()
+) -> Tile {
     func row(_ r: Int) -> UnsafePointer<Float> { a + min(r, rows - 1) * lda }
-    var tile = Tile()
+    var tile = initial
     tile.accumulate(row(0), row(1), row(2), row(3), row(4), row(5), b, ldb: ldb, depth: depth)
     return tile
 }
