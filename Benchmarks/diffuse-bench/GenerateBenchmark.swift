@@ -30,6 +30,8 @@ struct GenerateBenchmark: ParsableCommand {
     @Option(help: "Override the request's height.") var height: Int?
     @Option(help: "Override the request's numInferenceSteps.") var steps: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Also report the timed generation's seconds and GFLOP/s per layer kind (JSON \"profile\", table on stderr).")
+    var profile = false
     @OptionGroup var manifests: ModelManifests
 
     func run() throws {
@@ -67,13 +69,17 @@ struct GenerateBenchmark: ParsableCommand {
         let smallest = Double(try pipeline.models.model(body.modelId).family.sizeRange.lowerBound)
         (warmUp.width, warmUp.height, warmUp.numInferenceSteps) = (smallest, smallest, 1)
         let (_, warmupSeconds) = try timed { try pipeline.generate(warmUp) }
-        let (result, seconds) = try timed { try pipeline.generate(body) }
+        let ((result, layers), seconds) = try timed {
+            profile ? try Profile.measuring { try pipeline.generate(body) } : (try pipeline.generate(body), nil)
+        }
         let pixels = result.images[0].pixels, resolved = result.response.inference
-        try printResult([
+        var fields: [String: Any] = [
             "runtime": "diffuse", "family": family.rawValue, "width": resolved.width, "height": resolved.height,
             "steps": resolved.numInferenceSteps, "guidance": resolved.guidance, "scheduler": resolved.scheduler,
             "threads": Parallel.threadCount, "seconds": seconds, "warmup_seconds": warmupSeconds,
             "image_mean": Double(pixels.reduce(0) { $0 + Int($1) }) / Double(pixels.count),
-        ])
+        ]
+        if let layers { fields["profile"] = profileSummary(layers, seconds: seconds) }
+        try printResult(fields)
     }
 }
