@@ -6,8 +6,9 @@ import Foundation
 ///
 /// - sgemm through `Tensor.matmul` against OpenBLAS's `cblas_sgemm` called directly on the
 ///   same buffers (the tensor core should add nothing);
-/// - the 3x3 convolution at the SD1.5 UNet's shapes, Winograd (what the UNet runs) and the direct
-///   SIMD kernel, against the same convolution as im2col + sgemm, the textbook way on BLAS.
+/// - the 3x3 convolution at the SD1.5 UNet's shapes, Winograd F(2x2) and F(4x4) (what the UNet
+///   runs) and the direct SIMD kernel, against the same convolution as im2col + sgemm, the
+///   textbook way on BLAS.
 struct OpsBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops", abstract: "Time sgemm, the 3x3 convolution and attention at SD1.5/SDXL shapes (GFLOP/s).")
@@ -75,16 +76,17 @@ struct OpsBenchmark: ParsableCommand {
         let halves = Tensor.pseudoRandom([channels, channels, 3, 3], seed: 4).scalars.map(Float16.init)
         let weight = halves.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: [channels, channels, 3, 3]) }
         let winograd = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .winograd)
+        let winograd4x4 = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .winograd4x4)
         let direct = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .direct)
         let im2col = Conv2D(weight: weight, bias: nil, stride: 1, padding: 1, algorithm: .patches)
-        // The rate counts the direct convolution's multiply-adds for all three, so the figures compare times.
+        // The rate counts the direct convolution's multiply-adds for all four, so the figures compare times.
         let flops = 2.0 * Double(batch * side * side * channels * channels * 9)
-        let times = [bestTime(repeats) { _ = winograd(x) }, bestTime(repeats) { _ = direct(x) }, bestTime(repeats) { _ = im2col(x) }]
+        let times = [winograd, winograd4x4, direct, im2col].map { conv in bestTime(repeats) { _ = conv(x) } }
         let rates = times.map { flops / $0 / 1e9 }
-        print(String(format: "conv3x3 %4d ch %3dx%-3d batch %d   winograd %6.1f   direct %6.1f   im2col+sgemm %6.1f GFLOP/s (3x3-equivalent)   winograd vs im2col %.2fx",
-                     channels, side, side, batch, rates[0], rates[1], rates[2], times[2] / times[0]))
-        return ["channels": Double(channels), "side": Double(side), "batch": Double(batch),
-                "winograd_gflops": rates[0], "direct_gflops": rates[1], "im2col_gflops": rates[2]]
+        print(String(format: "conv3x3 %4d ch %3dx%-3d batch %d   winograd %6.1f   winograd4x4 %6.1f   direct %6.1f   im2col+sgemm %6.1f GFLOP/s (3x3-equivalent)   winograd4x4 vs winograd %.2fx",
+                     channels, side, side, batch, rates[0], rates[1], rates[2], rates[3], times[0] / times[1]))
+        return ["channels": Double(channels), "side": Double(side), "batch": Double(batch), "winograd_gflops": rates[0],
+                "winograd4x4_gflops": rates[1], "direct_gflops": rates[2], "im2col_gflops": rates[3]]
     }
 }
 

@@ -2,7 +2,7 @@
 /// a row of a `[pixels, kh * kw * in]` patch matrix (im2col), which multiplies the tap-major
 /// `[kh * kw * in, out]` weights through BLAS. The gather costs a copy of the input per tap, so
 /// this pays only where the product is all there is: a deep layer on a few pixels, whose weights
-/// Winograd would have to transform for very few tiles (`Conv2D.winogradPays`).
+/// Winograd would have to transform for very few tiles (`Conv2D.winogradAlgorithm(for:)`).
 extension Conv2D {
     func patches(_ x: Tensor, into y: inout Tensor) {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])

@@ -1,47 +1,55 @@
-/// Winograd's F(2x2, 3x3) for 3x3, stride-1, padding-1 convolutions (Lavin & Gray, "Fast
-/// Algorithms for Convolutional Neural Networks", 2015; the scheme NNPACK and oneDNN ship).
+/// Winograd's F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1, padding-1 convolutions (Lavin &
+/// Gray, "Fast Algorithms for Convolutional Neural Networks", 2015; the schemes NNPACK and oneDNN ship).
 ///
-/// Each 2x2 output tile is `A^T [(G g G^T) . (B^T d B)] A` for its 4x4 input patch d: the 9
-/// multiplications per output pixel and channel pair become 4, done as 16 matrix products
-/// `[tiles, in] x [in, out]` through BLAS. Transforms run on whole channel vectors (NHWC), so
-/// they are SIMD loops; tiles go in chunks so the transformed data stays a few MB. The weights'
-/// transform `G g G^T` runs per call too, from the tap-major weights in their stored precision:
-/// keeping the 16 transformed matrices instead would hold 16/9 of the float32 weights.
+/// Each m x m output tile is `A^T [(G g G^T) . (B^T d B)] A` for its (m + 2) x (m + 2) input
+/// patch d: the 9 multiplications per output pixel and channel pair become (m + 2)^2 / m^2 (4 for
+/// F(2x2), 2.25 for F(4x4)), done as (m + 2)^2 matrix products `[tiles, in] x [in, out]` through
+/// BLAS. The matrices of each m are in `WinogradF2x2` and `WinogradF4x4`; this file is the driver
+/// they share. Transforms run on whole channel vectors (NHWC), so they are SIMD loops; tiles go in
+/// chunks so the transformed data stays a few MB. The weights' transform `G g G^T` runs per call
+/// too, from the tap-major weights in their stored precision: keeping the transformed matrices
+/// instead would hold 16/9 (F(2x2)) or 4 (F(4x4)) times the float32 weights.
 extension Conv2D {
     /// The most floats each transformed buffer holds per chunk of tiles (16 MB).
     static let winogradChunkFloats = 1 << 22
     /// The most floats of transformed weights held at once (32 MB, what the L3 cache holds).
     static let winogradWeightFloats = 1 << 23
 
-    /// Tiles below which Winograd's per-call weight transform costs more than its fewer
+    /// Tiles below which F(2x2)'s per-call weight transform costs more than its fewer
     /// multiplications save, so a chosen (not forced) Winograd layer runs `patches` instead.
     static let winogradMinimumTiles = 64
+    /// Tiles below which F(4x4) loses to F(2x2): its weight transform writes 36 `[in, out]`
+    /// matrices, not 16, and its products have a quarter of the rows, so it pays only on the
+    /// tiles that share them.
+    static let winograd4x4MinimumTiles = 48
 
-    /// Whether Winograd beats the patch-matrix product on `x` (`diffuse-bench ops`: at 1280
-    /// channels, 8x8 at batch 2 has 32 tiles and runs faster as patches).
-    func winogradPays(_ x: Tensor) -> Bool {
-        x.shape[0] * ((x.shape[1] + 1) / 2) * ((x.shape[2] + 1) / 2) >= Conv2D.winogradMinimumTiles
+    /// What a chosen Winograd layer runs on `x`: the largest tiles that pay. Both costs grow with
+    /// in x out, so the crossings are tile counts (`diffuse-bench ops`, 320 to 1280 channels:
+    /// F(4x4) on 32 or 36 tiles ran 0.88-0.98x F(2x2)'s speed, on 50 tiles 1.04-1.08x, on 64
+    /// 1.13-1.23x; F(2x2) on 32 tiles, 1280 channels 8x8 at batch 2, ran slower than patches).
+    func winogradAlgorithm(for x: Tensor) -> Algorithm {
+        func tiles(_ side: Int) -> Int { x.shape[0] * ((x.shape[1] + side - 1) / side) * ((x.shape[2] + side - 1) / side) }
+        if tiles(WinogradF4x4.side) >= Conv2D.winograd4x4MinimumTiles { return .winograd4x4 }
+        return tiles(WinogradF2x2.side) >= Conv2D.winogradMinimumTiles ? .winograd : .patches
     }
 
-    func winograd(_ x: Tensor, into y: inout Tensor) {
-        let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
-        let (tilesHigh, tilesWide) = ((height + 1) / 2, (width + 1) / 2)
-        let tiles = batch * tilesHigh * tilesWide
-        let (chunk, block) = winogradBlocking(tiles: tiles)
-        let geometry = TileGeometry(height: height, width: width, tilesHigh: tilesHigh, tilesWide: tilesWide)
+    func winograd<F: WinogradTiling>(_ x: Tensor, _: F.Type, into y: inout Tensor) {
+        let geometry = TileGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], side: F.side)
+        let tiles = geometry.count
+        let (chunk, block) = winogradBlocking(tiles: tiles, positions: F.positions)
         let blocks = Swift.stride(from: 0, to: inChannels, by: block).map { $0..<min(inChannels, $0 + block) }
-        ScratchPool.withFloats(16 * block * outChannels) { u in
-            if blocks.count == 1 { transformWeights(blocks[0], into: u) }
-            ScratchPool.withFloats(16 * chunk * inChannels) { v in
-                ScratchPool.withFloats(16 * chunk * outChannels) { m in
+        ScratchPool.withFloats(F.positions * block * outChannels) { u in
+            if blocks.count == 1 { transformWeights(blocks[0], F.self, into: u) }
+            ScratchPool.withFloats(F.positions * chunk * inChannels) { v in
+                ScratchPool.withFloats(F.positions * chunk * outChannels) { m in
                     for first in Swift.stride(from: 0, to: tiles, by: chunk) {
                         let count = min(chunk, tiles - first)
-                        transformInput(x, geometry, tiles: first..<first + count, into: v, stride: chunk)
+                        transformInput(x, geometry, F.self, tiles: first..<first + count, into: v, stride: chunk)
                         for channels in blocks {
-                            if blocks.count > 1 { transformWeights(channels, into: u) }
-                            multiply(v, u, channels, into: m, tiles: count, stride: chunk)
+                            if blocks.count > 1 { transformWeights(channels, F.self, into: u) }
+                            multiply(v, u, channels, positions: F.positions, into: m, tiles: count, stride: chunk)
                         }
-                        transformOutput(m, geometry, tiles: first..<first + count, stride: chunk, into: &y)
+                        transformOutput(m, geometry, F.self, tiles: first..<first + count, stride: chunk, into: &y)
                     }
                 }
             }
@@ -51,19 +59,20 @@ extension Conv2D {
     /// Tiles per chunk, and input channels per block of transformed weights. When the weights
     /// outweigh the tiles (deep, low-resolution layers) all tiles go in one chunk and the weights
     /// are transformed a block of input channels at a time, each block used while it is in cache;
-    /// otherwise the tiles go in chunks and the weights are transformed once, whole.
-    private func winogradBlocking(tiles: Int) -> (chunk: Int, block: Int) {
+    /// otherwise the tiles go in chunks of equal size (a short last chunk would multiply at a low
+    /// rate) and the weights are transformed once, whole.
+    private func winogradBlocking(tiles: Int, positions: Int) -> (chunk: Int, block: Int) {
         let (cin, cout) = (inChannels, outChannels)
         guard tiles * (cin + cout) <= cin * cout else {
-            return (max(1, min(tiles, Conv2D.winogradChunkFloats / (16 * max(cin, cout)))), cin)
+            let chunks = (tiles - 1) / max(1, Conv2D.winogradChunkFloats / (positions * max(cin, cout))) + 1
+            return ((tiles - 1) / chunks + 1, cin)
         }
-        return (tiles, min(cin, max(8, Conv2D.winogradWeightFloats / (16 * cout) / 8 * 8)))
+        return (tiles, min(cin, max(8, Conv2D.winogradWeightFloats / (positions * cout) / 8 * 8)))
     }
 
-    /// `G g G^T` for the (in, out) pairs of input channels `channels` into `u`, 16 matrices
-    /// `[channels.count, out]`, with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]];
-    /// vectors run along `out`.
-    private func transformWeights(_ channels: Range<Int>, into u: UnsafeMutablePointer<Float>) {
+    /// `G g G^T` for the (in, out) pairs of input channels `channels` into `u`, one matrix
+    /// `[channels.count, out]` per position; vectors run along `out`.
+    private func transformWeights<F: WinogradTiling>(_ channels: Range<Int>, _: F.Type, into u: UnsafeMutablePointer<Float>) {
         let (cin, cout) = (inChannels, outChannels)
         let positionStride = channels.count * cout
         Parallel.forEachRange(channels.count, minimumPerThread: 8) { range in
@@ -78,11 +87,11 @@ extension Conv2D {
                     let out = u + local * cout
                     var co = 0
                     while co + 8 <= cout {
-                        transformWeightVector(g + co, cout, out + co, positionStride, SIMD8<Float>.self)
+                        F.transformWeights(g + co, tapStride: cout, into: out + co, positionStride: positionStride, SIMD8<Float>.self)
                         co += 8
                     }
                     while co < cout {
-                        transformWeightVector(g + co, cout, out + co, positionStride, SIMD1.self)
+                        F.transformWeights(g + co, tapStride: cout, into: out + co, positionStride: positionStride, SIMD1.self)
                         co += 1
                     }
                 }
@@ -90,66 +99,49 @@ extension Conv2D {
         }
     }
 
-    /// One vector of output channels: taps `g` (`tapStride` apart) to the 16 positions of `out`.
-    @inline(__always)
-    private func transformWeightVector<V: WinogradVector>(
-        _ g: UnsafePointer<Float>, _ tapStride: Int, _ out: UnsafeMutablePointer<Float>, _ positionStride: Int, _: V.Type
-    ) {
-        func tap(_ r: Int, _ c: Int) -> V { V.load(g + (r * 3 + c) * tapStride) }
-        // G g, one column at a time: (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2).
-        func column(_ c: Int) -> (V, V, V, V) {
-            let (g0, g1, g2) = (tap(0, c), tap(1, c), tap(2, c))
-            return (g0, (g0 + g1 + g2).halved(), (g0 - g1 + g2).halved(), g2)
-        }
-        // Then row r of (G g) G^T: (a, (a + b + c) / 2, (a - b + c) / 2, c).
-        func emit(_ r: Int, _ a: V, _ b: V, _ c: V) {
-            a.store(out + 4 * r * positionStride)
-            (a + b + c).halved().store(out + (4 * r + 1) * positionStride)
-            (a - b + c).halved().store(out + (4 * r + 2) * positionStride)
-            c.store(out + (4 * r + 3) * positionStride)
-        }
-        let (c0, c1, c2) = (column(0), column(1), column(2))
-        emit(0, c0.0, c1.0, c2.0)
-        emit(1, c0.1, c1.1, c2.1)
-        emit(2, c0.2, c1.2, c2.2)
-        emit(3, c0.3, c1.3, c2.3)
-    }
-
     /// Where tile t of the image sits.
     struct TileGeometry {
-        let height, width, tilesHigh, tilesWide: Int
+        let height, width, side, tilesHigh, tilesWide, count: Int
+
+        init(batch: Int, height: Int, width: Int, side: Int) {
+            (self.height, self.width, self.side) = (height, width, side)
+            (tilesHigh, tilesWide) = ((height + side - 1) / side, (width + side - 1) / side)
+            count = batch * tilesHigh * tilesWide
+        }
 
         /// Image n, and the top-left output pixel of tile `t`.
         func origin(_ t: Int) -> (n: Int, y: Int, x: Int) {
             let perImage = tilesHigh * tilesWide
-            return (t / perImage, 2 * (t % perImage / tilesWide), 2 * (t % tilesWide))
+            return (t / perImage, side * (t % perImage / tilesWide), side * (t % tilesWide))
         }
     }
 
-    /// `B^T d B` for every channel of each tile's 4x4 patch (rows and columns from -1, zero outside),
+    /// `B^T d B` for every channel of each tile's patch (rows and columns from -1, zero outside),
     /// into `v[position][tile][in]`, `stride` tiles per position.
-    private func transformInput(_ x: Tensor, _ g: TileGeometry, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, stride: Int) {
-        let cin = inChannels, src = x.storage.pointer
+    private func transformInput<F: WinogradTiling>(
+        _ x: Tensor, _ g: TileGeometry, _: F.Type, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        let cin = inChannels, src = x.storage.pointer, patchSide = F.side + 2
         Parallel.forEachRange(tiles.count, minimumPerThread: 8) { range in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 16) { buffer in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: F.positions) { buffer in
                 let patch = buffer.baseAddress!
                 for local in range {
                     let (n, oy, ox) = g.origin(tiles.lowerBound + local)
-                    for r in 0..<4 {
-                        for c in 0..<4 {
+                    for r in 0..<patchSide {
+                        for c in 0..<patchSide {
                             let (iy, ix) = (oy - 1 + r, ox - 1 + c)
                             let inside = iy >= 0 && iy < g.height && ix >= 0 && ix < g.width
-                            patch[r * 4 + c] = inside ? UnsafePointer(src + ((n * g.height + iy) * g.width + ix) * cin) : nil
+                            patch[r * patchSide + c] = inside ? UnsafePointer(src + ((n * g.height + iy) * g.width + ix) * cin) : nil
                         }
                     }
                     let out = v + local * cin
                     var ch = 0
                     while ch + 8 <= cin {
-                        transformInputVector(patch, ch, out + ch, positionStride: stride * cin, SIMD8<Float>.self)
+                        F.transformInput(patch, channel: ch, into: out + ch, positionStride: stride * cin, SIMD8<Float>.self)
                         ch += 8
                     }
                     while ch < cin {
-                        transformInputVector(patch, ch, out + ch, positionStride: stride * cin, SIMD1.self)
+                        F.transformInput(patch, channel: ch, into: out + ch, positionStride: stride * cin, SIMD1.self)
                         ch += 1
                     }
                 }
@@ -157,91 +149,75 @@ extension Conv2D {
         }
     }
 
-    @inline(__always)
-    private func transformInputVector<V: WinogradVector>(
-        _ patch: UnsafeMutablePointer<UnsafePointer<Float>?>, _ ch: Int, _ out: UnsafeMutablePointer<Float>,
-        positionStride: Int, _: V.Type
-    ) {
-        func d(_ r: Int, _ c: Int) -> V { patch[r * 4 + c].map { V.load($0 + ch) } ?? V() }
-        // t = B^T d, one column at a time: (d0 - d2, d1 + d2, d2 - d1, d1 - d3).
-        func column(_ c: Int) -> (V, V, V, V) {
-            let (d0, d1, d2, d3) = (d(0, c), d(1, c), d(2, c), d(3, c))
-            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-        }
-        // Then row r of t B: (t0 - t2, t1 + t2, t2 - t1, t1 - t3).
-        func emit(_ r: Int, _ t0: V, _ t1: V, _ t2: V, _ t3: V) {
-            (t0 - t2).store(out + (4 * r) * positionStride)
-            (t1 + t2).store(out + (4 * r + 1) * positionStride)
-            (t2 - t1).store(out + (4 * r + 2) * positionStride)
-            (t1 - t3).store(out + (4 * r + 3) * positionStride)
-        }
-        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-        emit(0, c0.0, c1.0, c2.0, c3.0)
-        emit(1, c0.1, c1.1, c2.1, c3.1)
-        emit(2, c0.2, c1.2, c2.2, c3.2)
-        emit(3, c0.3, c1.3, c2.3, c3.3)
-    }
-
-    /// The 16 products `m[k] (+)= v[k][:, channels] x U[k]`, `[tiles, channels] x [channels, out]`;
-    /// the first block of input channels sets `m`, the others add to it.
+    /// The products `m[k] (+)= v[k][:, channels] x U[k]`, `[tiles, channels] x [channels, out]`, one
+    /// per position k; the first block of input channels sets `m`, the others add to it.
     private func multiply(
-        _ v: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ channels: Range<Int>,
+        _ v: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ channels: Range<Int>, positions: Int,
         into m: UnsafeMutablePointer<Float>, tiles: Int, stride: Int
     ) {
-        for k in 0..<16 {
+        for k in 0..<positions {
             BLAS.sgemm(m: tiles, n: outChannels, k: channels.count, a: v + k * stride * inChannels + channels.lowerBound,
                        lda: inChannels, b: u + k * channels.count * outChannels, ldb: outChannels,
                        beta: channels.lowerBound == 0 ? 0 : 1, c: m + k * stride * outChannels, ldc: outChannels)
         }
     }
 
-    /// `A^T m A` (+ bias) for each tile, written to the tile's up-to-2x2 output pixels.
-    private func transformOutput(
-        _ m: UnsafeMutablePointer<Float>, _ g: TileGeometry, tiles: Range<Int>, stride: Int, into y: inout Tensor
+    /// `A^T m A` (+ bias) for each tile, written to the tile's output pixels inside the image.
+    private func transformOutput<F: WinogradTiling>(
+        _ m: UnsafeMutablePointer<Float>, _ g: TileGeometry, _: F.Type, tiles: Range<Int>, stride: Int, into y: inout Tensor
     ) {
         let cout = outChannels, dst = y.storage.pointer, biasPointer = bias?.storage.pointer
         Parallel.forEachRange(tiles.count, minimumPerThread: 8) { range in
             for local in range {
                 let (n, oy, ox) = g.origin(tiles.lowerBound + local)
-                let rows = min(2, g.height - oy), columns = min(2, g.width - ox)
+                let pixels = TilePixels(rows: min(F.side, g.height - oy), columns: min(F.side, g.width - ox),
+                                        rowStride: g.width * cout, pixelStride: cout)
                 let base = dst + ((n * g.height + oy) * g.width + ox) * cout
                 let source = m + local * cout
                 var ch = 0
                 while ch + 8 <= cout {
-                    transformOutputVector(source + ch, stride * cout, base + ch, g.width * cout, rows, columns,
-                                          biasPointer.map { $0 + ch }, SIMD8<Float>.self)
+                    let b = biasPointer.map { SIMD8<Float>.load($0 + ch) } ?? SIMD8()
+                    F.transformOutput(source + ch, positionStride: stride * cout, bias: b, into: base + ch, pixels)
                     ch += 8
                 }
                 while ch < cout {
-                    transformOutputVector(source + ch, stride * cout, base + ch, g.width * cout, rows, columns,
-                                          biasPointer.map { $0 + ch }, SIMD1.self)
+                    let b = biasPointer.map { SIMD1.load($0 + ch) } ?? SIMD1()
+                    F.transformOutput(source + ch, positionStride: stride * cout, bias: b, into: base + ch, pixels)
                     ch += 1
                 }
             }
         }
     }
+}
 
-    /// One vector of channels of one tile: `A^T m A` (+ bias) to pixels `out` (row stride `rowStride`).
-    @inline(__always)
-    private func transformOutputVector<V: WinogradVector>(
-        _ m: UnsafeMutablePointer<Float>, _ positionStride: Int, _ out: UnsafeMutablePointer<Float>, _ rowStride: Int,
-        _ rows: Int, _ columns: Int, _ bias: UnsafeMutablePointer<Float>?, _: V.Type
-    ) {
-        func at(_ k: Int) -> V { V.load(m + k * positionStride) }
-        // s = A^T m, one column at a time: (m0 + m1 + m2, m1 - m2 - m3).
-        func column(_ c: Int) -> (V, V) {
-            let (m0, m1, m2, m3) = (at(c), at(4 + c), at(8 + c), at(12 + c))
-            return (m0 + m1 + m2, m1 - m2 - m3)
-        }
-        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
-        let b = bias.map { V.load($0) } ?? V()
-        // Row r of s A: (s0 + s1 + s2, s1 - s2 - s3).
-        (c0.0 + c1.0 + c2.0 + b).store(out)
-        if columns == 2 { (c1.0 - c2.0 - c3.0 + b).store(out + outChannels) }
-        guard rows == 2 else { return }
-        (c0.1 + c1.1 + c2.1 + b).store(out + rowStride)
-        if columns == 2 { (c1.1 - c2.1 - c3.1 + b).store(out + rowStride + outChannels) }
-    }
+/// The output pixels of one tile that lie inside the image (edge tiles are cut), and how far
+/// apart they are in memory.
+struct TilePixels {
+    let rows, columns, rowStride, pixelStride: Int
+}
+
+/// One Winograd algorithm F(m x m, 3x3): its transforms of one vector of channels between the
+/// 3x3 taps, the (m + 2)^2 positions and the m x m output tile. Positions are stored row-major,
+/// `positionStride` floats apart.
+protocol WinogradTiling {
+    /// m, the output pixels along each side of a tile.
+    static var side: Int { get }
+    /// `G g G^T`: the taps `g` (row-major, `tapStride` apart) to the positions of `out`.
+    static func transformWeights<V: WinogradVector>(
+        _ g: UnsafePointer<Float>, tapStride: Int, into out: UnsafeMutablePointer<Float>, positionStride: Int, _: V.Type)
+    /// `B^T d B`: the vector of channels from `channel` of each of the patch's pixels (row-major,
+    /// nil outside the image) to the positions of `out`.
+    static func transformInput<V: WinogradVector>(
+        _ patch: UnsafePointer<UnsafePointer<Float>?>, channel: Int, into out: UnsafeMutablePointer<Float>,
+        positionStride: Int, _: V.Type)
+    /// `A^T m A + bias`: the positions `m` to the tile's pixels inside the image.
+    static func transformOutput<V: WinogradVector>(
+        _ m: UnsafePointer<Float>, positionStride: Int, bias: V, into out: UnsafeMutablePointer<Float>, _ pixels: TilePixels)
+}
+
+extension WinogradTiling {
+    /// (m + 2)^2: the products per tile.
+    static var positions: Int { (side + 2) * (side + 2) }
 }
 
 /// The vector widths the transforms run at: 8 channels at a time, then one.
@@ -251,7 +227,7 @@ protocol WinogradVector {
     func store(_ p: UnsafeMutablePointer<Float>)
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
-    func halved() -> Self
+    static func * (a: Self, b: Float) -> Self
 }
 
 extension SIMD8: WinogradVector where Scalar == Float {
@@ -259,7 +235,6 @@ extension SIMD8: WinogradVector where Scalar == Float {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
     }
-    @inline(__always) func halved() -> SIMD8<Float> { self * 0.5 }
 }
 
 /// One float as a vector of one.
@@ -271,5 +246,5 @@ struct SIMD1: WinogradVector {
     @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = value }
     @inline(__always) static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
     @inline(__always) static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
-    @inline(__always) func halved() -> SIMD1 { SIMD1(value * 0.5) }
+    @inline(__always) static func * (a: SIMD1, b: Float) -> SIMD1 { SIMD1(a.value * b) }
 }

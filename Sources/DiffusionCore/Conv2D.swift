@@ -2,9 +2,10 @@
 ///
 /// Weights are repacked once, at construction, for the kernel that will run them:
 /// a 1x1 stride-1 convolution is one matrix product through BLAS; a wide 3x3 stride-1
-/// convolution runs Winograd F(2x2, 3x3) (`Conv2D+Winograd.swift`, 2.25x fewer multiplications),
-/// or, on inputs too small for Winograd to pay, the patch-matrix product of `Conv2D+Patches.swift`
-/// on the same weights; every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`,
+/// convolution runs Winograd (`Conv2D+Winograd.swift`), F(4x4, 3x3) (4x fewer multiplications)
+/// on inputs of many tiles, F(2x2, 3x3) (2.25x fewer) on fewer, and on inputs too small for
+/// either to pay the patch-matrix product of `Conv2D+Patches.swift`, all three on the same
+/// weights; every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`,
 /// which reads the input in place (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
 public struct Conv2D: Sendable {
     public let inChannels: Int
@@ -16,12 +17,14 @@ public struct Conv2D: Sendable {
     /// The weights in the layout `algorithm` reads, in the precision they were given (a float16
     /// checkpoint stays float16 and is widened per call): `[out, in]` for `.pointwise`,
     /// `[ceil(out / 16), kh, kw, in, 16]` for `.direct`, `[kh * kw, in, out]` (one matrix per tap)
-    /// for `.winograd`, whose `G g G^T` transform runs per call (`Conv2D+Winograd.swift`), and `.patches`.
+    /// for `.winograd` and `.winograd4x4`, whose `G g G^T` transform runs per call
+    /// (`Conv2D+Winograd.swift`), and `.patches`.
     let weights: WeightArray
     let bias: Tensor?
     public let algorithm: Algorithm
-    /// Whether a `.winograd` layer may run `.patches` on inputs too small for Winograd to pay: when
-    /// the algorithm was chosen for the layer, not forced.
+    /// Whether a `.winograd4x4` layer may run `.winograd` or `.patches` on inputs too small for
+    /// F(4x4) to pay (`Conv2D.winogradAlgorithm(for:)`): when the algorithm was chosen for the
+    /// layer, not forced.
     private let adaptsToInput: Bool
 
     /// How a convolution runs.
@@ -30,8 +33,11 @@ public struct Conv2D: Sendable {
         case pointwise
         /// The register-blocked SIMD kernel (`Conv2D+Direct.swift`): any kernel, stride, padding.
         case direct
-        /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`): 3x3, stride 1, padding 1.
+        /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`, `+Winograd2x2.swift`):
+        /// 3x3, stride 1, padding 1.
         case winograd
+        /// Winograd F(4x4, 3x3), the same way (`Conv2D+Winograd4x4.swift`): 3x3, stride 1, padding 1.
+        case winograd4x4
         /// A patch matrix (im2col) times the weights, one BLAS product (`Conv2D+Patches.swift`): any geometry.
         case patches
 
@@ -40,16 +46,17 @@ public struct Conv2D: Sendable {
             switch self {
             case .pointwise: return kernel == (1, 1) && stride == 1 && padding == 0
             case .direct, .patches: return true
-            case .winograd: return kernel == (3, 3) && stride == 1 && padding == 1
+            case .winograd, .winograd4x4: return kernel == (3, 3) && stride == 1 && padding == 1
             }
         }
 
         /// The fastest algorithm for the shape: Winograd for 3x3/1/1 convolutions wide enough that
-        /// its 16 products are real matrix products (both channel counts at least 64).
+        /// its products are real matrix products (both channel counts at least 64), F(4x4) on the
+        /// inputs large enough for it (see `adaptsToInput`).
         static func best(kernel: (Int, Int), stride: Int, padding: Int, channels: (in: Int, out: Int)) -> Algorithm {
             if pointwise.runs(kernel: kernel, stride: stride, padding: padding) { return .pointwise }
-            if winograd.runs(kernel: kernel, stride: stride, padding: padding) && min(channels.in, channels.out) >= 64 {
-                return .winograd
+            if winograd4x4.runs(kernel: kernel, stride: stride, padding: padding) && min(channels.in, channels.out) >= 64 {
+                return .winograd4x4
             }
             return .direct
         }
@@ -82,7 +89,7 @@ public struct Conv2D: Sendable {
         switch chosen {
         case .pointwise: weights = weight.reshaped([outChannels, inChannels])
         case .direct: weights = Conv2D.pack(weight)
-        case .winograd, .patches: weights = Conv2D.tapMajor(weight)
+        case .winograd, .winograd4x4, .patches: weights = Conv2D.tapMajor(weight)
         }
     }
 
@@ -108,12 +115,12 @@ public struct Conv2D: Sendable {
     private func convolve(_ x: Tensor, outputSize: (height: Int, width: Int)) -> Tensor {
         let (oh, ow) = outputSize
         var y = Tensor(uninitializedShape: [x.shape[0], oh, ow, outChannels])
-        switch algorithm {
+        switch algorithm == .winograd4x4 && adaptsToInput ? winogradAlgorithm(for: x) : algorithm {
         case .pointwise:
             BLAS.product(x.storage.pointer, rows: x.count / inChannels, weight: weights, bias: bias, into: y.storage.pointer)
         case .direct: weights.withFloat32 { direct(x, packed: $0, into: &y) }
-        case .winograd where adaptsToInput && !winogradPays(x): patches(x, into: &y)
-        case .winograd: winograd(x, into: &y)
+        case .winograd: winograd(x, WinogradF2x2.self, into: &y)
+        case .winograd4x4: winograd(x, WinogradF4x4.self, into: &y)
         case .patches: patches(x, into: &y)
         }
         return y

@@ -50,28 +50,35 @@ import Testing
         expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, c.name)
     }
 
-    /// Winograd F(2x2, 3x3) forced on every 3x3 stride-1 padding-1 golden (odd sizes, one pixel,
-    /// channel counts that are not multiples of 8) and on a wide layer against the direct kernel.
-    /// Its transforms add a few roundings per output, well inside the convolution's 1e-4.
-    @Test(arguments: ["sd_small", "one_pixel", "odd", "wide", "sd_channels", "nobias"])
-    func winogradMatchesTorch(_ name: String) throws {
+    /// Winograd F(2x2, 3x3) and F(4x4, 3x3) forced on every 3x3 stride-1 padding-1 golden (odd
+    /// sizes, one pixel, channel counts that are not multiples of 8) and on wide layers against the
+    /// direct kernel. Their transforms add a few roundings per output, F(4x4)'s on terms up to 5
+    /// (B) and 8 (A) times larger, which cancel: measured, at most 6e-7 for F(2x2) and 7e-6 for
+    /// F(4x4) (sd_channels), both well inside the convolution's 1e-4.
+    @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4], ["sd_small", "one_pixel", "odd", "wide", "sd_channels", "nobias"])
+    func winogradMatchesTorch(_ algorithm: Conv2D.Algorithm, _ name: String) throws {
         let prefix = "conv.\(name)"
         let bias = Golden.file.names.contains("\(prefix).bias") ? try Golden.tensor("\(prefix).bias") : nil
-        let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: 1, padding: 1, algorithm: .winograd)
-        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, name)
+        let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: 1, padding: 1, algorithm: algorithm)
+        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, "\(algorithm) \(name)")
     }
 
-    @Test func winogradAgreesWithTheDirectKernelOnAWideLayer() {
-        // 2 x 9 x 7 pixels: partial tiles on both edges; 96 -> 72 channels: vector and scalar lanes.
+    /// Both sum 9 x 96 float32 products per output in different orders; measured, F(2x2) differs
+    /// by 9e-7 and F(4x4) by 2.7e-6 (its larger constants, above), both within 1e-5 as matrix
+    /// products are.
+    @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4])
+    func winogradAgreesWithTheDirectKernelOnAWideLayer(_ algorithm: Conv2D.Algorithm) {
+        // 2 x 9 x 7 pixels: partial tiles on both edges for both tile sizes; 96 -> 72 channels:
+        // vector and scalar lanes.
         var generator = SplitMix(seed: 7)
         let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
         let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
         let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
-        #expect(Conv2D(weight: w, bias: b, stride: 1, padding: 1).algorithm == .winograd)
-        // Forced: chosen, it would run as patches on these 40 tiles (below).
-        let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .winograd)
+        #expect(Conv2D(weight: w, bias: b, stride: 1, padding: 1).algorithm == .winograd4x4)
+        // Forced: chosen, it would run as patches on these 40 tiles of 2x2 (below).
+        let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: algorithm)
         let direct = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .direct)
-        expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd vs direct")
+        expectClose(winograd(x), direct(x), tolerance: 1e-5, "\(algorithm) vs direct")
     }
 
     /// The patch-matrix product at a stride, a padding and a kernel Winograd cannot run, and as
@@ -89,21 +96,39 @@ import Testing
             expectClose(patches(x), direct(x), tolerance: 1e-5, "patches vs direct, stride \(stride), padding \(padding)")
         }
         let chosen = Conv2D(weight: w, bias: b, stride: 1, padding: 1)
-        #expect(chosen.algorithm == .winograd)
+        #expect(chosen.algorithm == .winograd4x4)
         #expect(chosen(x).scalars == Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .patches)(x).scalars)
     }
 
-    /// A deep layer on a small image: its 16 x 776 x 760 transformed weights exceed the 32 MB
-    /// Winograd holds at once, so they are transformed and multiplied in blocks of input channels.
-    /// Both sum 9 x 776 float32 products per output in different orders, Winograd with a few more
-    /// roundings in its transforms: 1e-5 relative, the bound of the wide-layer comparison above.
-    @Test func winogradAgreesWithTheDirectKernelWhenItsWeightsGoInBlocks() {
+    /// A chosen Winograd layer runs, per input, the largest tiles that pay: F(4x4) on at least
+    /// `winograd4x4MinimumTiles` (48) tiles of 4x4, else F(2x2) on at least `winogradMinimumTiles`
+    /// (64) tiles of 2x2, else patches. The three round differently, so equal outputs tell which ran.
+    @Test func aChosenWinogradLayerRunsTheLargestTilesThatPay() {
+        var generator = SplitMix(seed: 13)
+        let w = Tensor(shape: [64, 64, 3, 3], values: (0..<(64 * 64 * 9)).map { _ in generator.nextFloat() / 24 })
+        let chosen = Conv2D(weight: w, bias: nil, stride: 1, padding: 1)
+        // Sides 28 (49 tiles of 4x4), 16 (16 of 4x4, 64 of 2x2) and 14 (16 and 49).
+        for (side, runs) in [(28, Conv2D.Algorithm.winograd4x4), (16, .winograd), (14, .patches)] {
+            let x = Tensor(shape: [1, side, side, 64], values: (0..<(side * side * 64)).map { _ in generator.nextFloat() })
+            let forced = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: runs)
+            let same = chosen(x).scalars == forced(x).scalars  // as a Bool: a failure prints no arrays
+            #expect(same, "\(side)x\(side) runs \(runs)")
+        }
+    }
+
+    /// A deep layer on a small image: its 16 (or 36) x 776 x 760 transformed weights exceed the
+    /// 32 MB Winograd holds at once, so they are transformed and multiplied in blocks of input
+    /// channels. Both sum 9 x 776 float32 products per output in different orders, Winograd with a
+    /// few more roundings in its transforms: 1e-5 relative, the bound of the wide-layer comparison
+    /// above (measured, 2.4e-6 for F(2x2), 4.0e-6 for F(4x4)).
+    @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4])
+    func winogradAgreesWithTheDirectKernelWhenItsWeightsGoInBlocks(_ algorithm: Conv2D.Algorithm) {
         var generator = SplitMix(seed: 9)
         let x = Tensor(shape: [1, 3, 5, 776], values: (0..<(3 * 5 * 776)).map { _ in generator.nextFloat() })
         let w = Tensor(shape: [760, 776, 3, 3], values: (0..<(760 * 776 * 9)).map { _ in generator.nextFloat() / 80 })
-        let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .winograd)
+        let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: algorithm)
         let direct = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .direct)
-        expectClose(winograd(x), direct(x), tolerance: 1e-5, "winograd in blocks vs direct")
+        expectClose(winograd(x), direct(x), tolerance: 1e-5, "\(algorithm) in blocks vs direct")
     }
 
     @Test func handComputedBoxFilter() {

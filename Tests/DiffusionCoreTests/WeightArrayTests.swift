@@ -38,7 +38,7 @@ import Testing
     /// Each algorithm with channel counts that leave scalar tails (70 = 8 x 8 + 6, 21 out).
     @Test(arguments: [
         (Conv2D.Algorithm.pointwise, 1, 1, 0), (.direct, 3, 2, 1), (.direct, 3, 1, 1), (.winograd, 3, 1, 1),
-        (.patches, 3, 2, 1),
+        (.winograd4x4, 3, 1, 1), (.patches, 3, 2, 1),
     ])
     func convolutionComputesWhatItsWideningComputes(_ c: (algorithm: Conv2D.Algorithm, kernel: Int, stride: Int, padding: Int)) {
         let (half, float) = Self.weights([21, 70, c.kernel, c.kernel], seed: 4, scale: 0.05)
