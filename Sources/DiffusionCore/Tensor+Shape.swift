@@ -76,7 +76,7 @@ extension Tensor {
         var strides = [Int](repeating: 1, count: rank)
         for i in stride(from: rank - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] }
         let sourceStrides = order.map { strides[$0] }
-        var result = Tensor(uninitializedShape: newShape)
+        let result = Tensor(uninitializedShape: newShape)
         let src = storage.pointer, dst = result.storage.pointer
         var index = [Int](repeating: 0, count: rank)
         for i in 0..<count {

@@ -70,7 +70,7 @@ public struct WeightArray: @unchecked Sendable {
 
     /// A float32 copy.
     public func widened() -> Tensor {
-        var tensor = Tensor(uninitializedShape: shape)
+        let tensor = Tensor(uninitializedShape: shape)
         copyFloat32(0..<count, into: tensor.storage.pointer)
         return tensor
     }
