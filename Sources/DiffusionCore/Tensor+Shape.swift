@@ -54,7 +54,7 @@ extension Tensor {
     public func upsampledNearest2x() -> Tensor {
         precondition(rank == 4, "upsampling needs NHWC, got \(shape)")
         let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        var result = Tensor(uninitializedShape: [n, 2 * h, 2 * w, c])
+        let result = Tensor(uninitializedShape: [n, 2 * h, 2 * w, c])
         let src = storage.pointer, dst = result.storage.pointer
         Parallel.forEach(n * h, minimumPerThread: 8) { row in
             for x in 0..<w {
