@@ -34,7 +34,7 @@ extension Tensor {
         newShape[axis] = range.count
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
-        var result = Tensor(uninitializedShape: newShape)
+        let result = Tensor(uninitializedShape: newShape)
         for o in 0..<outer {
             (result.storage.pointer + o * range.count * inner)
                 .initialize(from: storage.pointer + (o * shape[axis] + range.lowerBound) * inner, count: range.count * inner)
