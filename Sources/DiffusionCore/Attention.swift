@@ -3,12 +3,12 @@ import Foundation
 /// Scaled dot-product attention over `(batch, tokens, heads * headDim)` tensors, the layout
 /// diffusers' attention processors work in, so heads are strided views of the projections.
 ///
-/// Each head runs fused, a group of query rows at a time (the scheme of flash attention, with
-/// whole rows of scores): the rows' scores against every key, their softmax, and their product
-/// with the values are computed while the scores are still in cache, by one register-blocked
-/// SIMD kernel (`multiplyTile`) used for both products. Only `groupRows x keys` scores per
-/// thread exist at once: SD1.5 at 512x512 has 4096 tokens, whose full score matrix for 8 heads
-/// at batch 2 would be 1 GiB. The products have one short side (the head width: 40 to 160 in
+/// Each head runs fused, a group of query rows against a block of keys at a time, with an online
+/// softmax (flash attention's scheme): the rows' scores against the block, their exponentials and
+/// their product with the values are computed while the block's scores are in cache, by one
+/// register-blocked SIMD kernel (`multiplyTile`) used for both products. Only
+/// `groupRows x blockKeys` scores per thread exist at once: SD1.5 at 512x512 has 4096 tokens,
+/// whose full score matrix for 8 heads at batch 2 would be 1 GiB. The products have one short side (the head width: 40 to 160 in
 /// SD, 64 in SDXL), a shape at which BLAS ran at a third of its speed (Docs/PERFORMANCE.md).
 public enum Attention {
     /// softmax(q k^T * scale [+ causal mask]) v, per head.
@@ -23,6 +23,7 @@ public enum Attention {
         precondition(query.rank == 3 && key.rank == 3 && key.shape == value.shape, "attention shapes \(query.shape), \(key.shape), \(value.shape)")
         precondition(query.shape[0] == key.shape[0] && query.shape[2] == key.shape[2], "attention shapes \(query.shape), \(key.shape)")
         precondition(query.shape[2] % heads == 0, "\(query.shape[2]) features do not split into \(heads) heads")
+        precondition(key.shape[1] > 0, "attention over no keys")
         let flops = 4.0 * Double(query.shape[0] * query.shape[1]) * Double(key.shape[1] * query.shape[2])
         return Profile.measure(.attention, flops: flops) {
             var output = Tensor(uninitializedShape: query.shape)
@@ -150,15 +151,21 @@ public enum Attention {
             for r in 0..<rows {
                 let row = group.scores + r * Head.blockKeys
                 let visible = causal ? max(0, min(block.count, firstQuery + r + 1 - block.lowerBound)) : block.count
-                if visible > 0 {
-                    let (old, new) = (group.maxima[r], max(group.maxima[r], rowMaximum(row, count: visible)))
-                    if new > old {
-                        // Before the row's first visible key there is nothing to rescale.
-                        if old != -.infinity { group.rescale(row: r, by: expf(old - new)) }
-                        group.maxima[r] = new
-                    }
-                    group.sums[r] += exponentiateRow(row, count: visible, maximum: new)
+                let old = group.maxima[r]
+                let new = visible > 0 ? max(old, rowMaximum(row, count: visible)) : old
+                // No visible key yet, or only keys scoring -inf (from infinite inputs): the block
+                // adds nothing, those keys weigh zero as in a whole-row softmax (exp(-inf - -inf)
+                // would be NaN).
+                guard new > -.infinity else {
+                    row.update(repeating: 0, count: block.count)
+                    continue
                 }
+                if new > old {
+                    // Before the row's first finite score there is nothing to rescale.
+                    if old > -.infinity { group.rescale(row: r, by: expf(old - new)) }
+                    group.maxima[r] = new
+                }
+                group.sums[r] += exponentiateRow(row, count: visible, maximum: new)
                 (row + visible).update(repeating: 0, count: block.count - visible)
             }
         }

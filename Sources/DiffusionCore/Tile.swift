@@ -50,24 +50,23 @@ struct Tile {
         acc = (a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5)
     }
 
-    /// Writes the first `rows` rows and `columns` columns, times `scale` and `rowScales[row]`
-    /// when given, plus `bias[column]` when given, to `c` (rows `ldc` apart).
+    /// Writes the first `rows` rows and `columns` columns, times `factor`, plus `bias[column]` when
+    /// given, to `c` (rows `ldc` apart).
     @inline(__always)
     func store(
-        scaledBy factor: Float, rowScales: UnsafePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
+        scaledBy factor: Float, bias: UnsafePointer<Float>? = nil,
         rows: Int, columns: Int, to c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         withUnsafeBytes(of: acc) { raw in
             let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
             for r in 0..<rows {
                 let (source, row) = (values + 16 * r, c + r * ldc)
-                let scale = factor * (rowScales?[r] ?? 1)
                 if columns == 16 {
                     let (low, high) = bias.map { (load8($0), load8($0 + 8)) } ?? (Vector(), Vector())
-                    UnsafeMutableRawPointer(row).storeBytes(of: load8(source) * scale + low, as: Vector.self)
-                    UnsafeMutableRawPointer(row + 8).storeBytes(of: load8(source + 8) * scale + high, as: Vector.self)
+                    UnsafeMutableRawPointer(row).storeBytes(of: load8(source) * factor + low, as: Vector.self)
+                    UnsafeMutableRawPointer(row + 8).storeBytes(of: load8(source + 8) * factor + high, as: Vector.self)
                 } else {
-                    for k in 0..<columns { row[k] = source[k] * scale + (bias?[k] ?? 0) }
+                    for k in 0..<columns { row[k] = source[k] * factor + (bias?[k] ?? 0) }
                 }
             }
         }

@@ -248,6 +248,25 @@ import Testing
         }
         expectClose(actual, Tensor(shape: q.shape, values: expected), tolerance: 1e-5, "\(c)")
     }
+
+    /// Keys scoring -inf (an infinite feature) weigh zero, as in a whole-row softmax, also when
+    /// they fill the whole first 512-key block: the result is attention over the other keys alone,
+    /// bit for bit (the skipped block leaves zeros, then the same 88 keys run the same way).
+    @Test func keysScoringMinusInfinityWeighZero() {
+        var generator = SplitMix(seed: 13)
+        func random(_ shape: [Int]) -> Tensor {
+            // In [0.5, 2.5): positive queries, so the infinite feature scores -inf, not +inf.
+            Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in 1.5 + generator.nextFloat() })
+        }
+        let (q, k, v) = (random([1, 3, 8]), random([1, 600, 8]), random([1, 600, 8]))
+        var hidden = k.scalars
+        for j in 0..<512 { hidden[j * 8] = -.infinity }
+        let actual = Attention.scaledDotProduct(query: q, key: Tensor(shape: k.shape, values: hidden), value: v, heads: 1)
+        let rest = Attention.scaledDotProduct(query: q, key: k.slice(axis: 1, 512..<600), value: v.slice(axis: 1, 512..<600), heads: 1)
+        let finite = actual.scalars.allSatisfy { $0.isFinite }
+        #expect(finite)
+        #expect(actual.scalars == rest.scalars)
+    }
 }
 
 @Suite struct ElementwiseTests {
