@@ -26,7 +26,7 @@ public enum Attention {
         precondition(key.shape[1] > 0, "attention over no keys")
         let flops = 4.0 * Double(query.shape[0] * query.shape[1]) * Double(key.shape[1] * query.shape[2])
         return Profile.measure(.attention, flops: flops) {
-            var output = Tensor(uninitializedShape: query.shape)
+            let output = Tensor(uninitializedShape: query.shape)
             let head = Head(queries: query.shape[1], keys: key.shape[1], width: query.shape[2], heads: heads,
                             scale: scale, causal: causal)
             ScratchPool.withFloats(head.packedFloats) { packed in

@@ -4,7 +4,7 @@ extension Tensor {
     /// Applies `transform` to every element, in parallel, into a new tensor.
     @inlinable
     public func map(_ transform: @escaping (Float) -> Float) -> Tensor {
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
             for i in range { dst[i] = transform(src[i]) }
@@ -16,7 +16,7 @@ extension Tensor {
     @inlinable
     public func zipMap(_ other: Tensor, _ combine: @escaping (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "elementwise shapes \(shape) and \(other.shape) differ")
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         let a = storage.pointer, b = other.storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
             for i in range { dst[i] = combine(a[i], b[i]) }
@@ -46,7 +46,7 @@ extension Tensor {
     public func addingRow(_ row: Tensor) -> Tensor {
         let width = row.count
         precondition(shape.last == width, "a row of \(width) does not broadcast over \(shape)")
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, r = row.storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count / width, minimumPerThread: max(1, (1 << 14) / width)) { rows in
             for i in rows {
@@ -86,7 +86,7 @@ public enum Activation: Sendable {
 extension Tensor {
     /// The activation of every element, 8 lanes at a time.
     public func applying(_ activation: Activation) -> Tensor {
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
             activation.apply(src + range.lowerBound, dst + range.lowerBound, count: range.count)

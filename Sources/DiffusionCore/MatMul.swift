@@ -31,7 +31,7 @@ extension Tensor {
         let batch = count / (m * k)
         let otherBatch = other.count / (bRows * bCols)
         precondition(otherBatch == 1 || otherBatch == batch, "matmul batch axes \(shape) and \(other.shape) differ")
-        var result = Tensor(uninitializedShape: Array(shape.dropLast()) + [n])
+        let result = Tensor(uninitializedShape: Array(shape.dropLast()) + [n])
         let out = result.storage.pointer, a = storage.pointer, b = other.storage.pointer
         if otherBatch == 1 {
             // One product: the batch axes fold into the rows.
@@ -69,7 +69,7 @@ public struct Linear: Sendable {
         precondition(x.shape.last == inFeatures, "linear of \(inFeatures) inputs applied to \(x.shape)")
         let rows = x.count / inFeatures
         return Profile.measure(.linear, flops: 2.0 * Double(rows) * Double(inFeatures * outFeatures)) {
-            var y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
+            let y = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
             BLAS.product(x.storage.pointer, rows: rows, weight: weight, bias: bias, into: y.storage.pointer)
             return y
         }

@@ -27,7 +27,7 @@ public struct GroupNorm: Sendable {
         let channels = weight.count
         let batch = x.shape[0]
         let pixels = x.count / (batch * channels)
-        var y = Tensor(uninitializedShape: x.shape)
+        let y = Tensor(uninitializedShape: x.shape)
         for n in 0..<batch {
             let src = x.storage.pointer + n * pixels * channels
             let dst = y.storage.pointer + n * pixels * channels
@@ -111,7 +111,7 @@ public struct LayerNorm: Sendable {
 
     private func normalize(_ x: Tensor) -> Tensor {
         let width = weight.count
-        var y = Tensor(uninitializedShape: x.shape)
+        let y = Tensor(uninitializedShape: x.shape)
         let src = x.storage.pointer, dst = y.storage.pointer
         let gamma = weight.storage.pointer, beta = bias?.storage.pointer
         Parallel.forEachRange(x.count / width, minimumPerThread: max(1, 8192 / width)) { rows in

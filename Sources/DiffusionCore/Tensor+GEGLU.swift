@@ -5,7 +5,7 @@ extension Tensor {
         let width = shape[rank - 1]
         precondition(width % 2 == 0, "GEGLU needs an even last axis, got \(shape)")
         let half = width / 2
-        var result = Tensor(uninitializedShape: Array(shape.dropLast()) + [half])
+        let result = Tensor(uninitializedShape: Array(shape.dropLast()) + [half])
         let src = storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count / width, minimumPerThread: max(1, (1 << 14) / width)) { rows in
             for r in rows {

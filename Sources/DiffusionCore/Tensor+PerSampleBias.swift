@@ -5,7 +5,7 @@ extension Tensor {
         let batch = shape[0], channels = shape[rank - 1]
         precondition(vectors.shape == [batch, channels], "per-sample vectors \(vectors.shape) for \(shape)")
         let perSample = count / batch
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, v = vectors.storage.pointer, dst = result.storage.pointer
         Parallel.forEachRange(count / channels, minimumPerThread: max(1, (1 << 14) / channels)) { rows in
             for row in rows {

@@ -10,7 +10,7 @@ extension Tensor {
             return (0..<outSize).map { min(Int((Float($0) * scale).rounded(.down)), inSize - 1) }
         }
         let rows = sources(height, h), columns = sources(width, w)
-        var result = Tensor(uninitializedShape: [n, height, width, c])
+        let result = Tensor(uninitializedShape: [n, height, width, c])
         let src = storage.pointer, dst = result.storage.pointer
         Parallel.forEach(n * height, minimumPerThread: 8) { row in
             let (b, y) = (row / height, row % height)
@@ -25,7 +25,7 @@ extension Tensor {
     public func paddedBottomRight() -> Tensor {
         precondition(rank == 4, "padding needs NHWC, got \(shape)")
         let (n, h, w, c) = (shape[0], shape[1], shape[2], shape[3])
-        var result = Tensor(shape: [n, h + 1, w + 1, c])
+        let result = Tensor(shape: [n, h + 1, w + 1, c])
         let src = storage.pointer, dst = result.storage.pointer
         for b in 0..<n {
             for y in 0..<h {

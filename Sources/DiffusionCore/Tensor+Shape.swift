@@ -13,7 +13,7 @@ extension Tensor {
         shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
-        var result = Tensor(uninitializedShape: shape)
+        let result = Tensor(uninitializedShape: shape)
         var offset = 0
         let rowWidth = shape[axis] * inner
         for p in parts {
