@@ -6,9 +6,10 @@ import Foundation
 ///
 /// - sgemm through `Tensor.matmul` against OpenBLAS's `cblas_sgemm` called directly on the
 ///   same buffers (the tensor core should add nothing);
-/// - the 3x3 convolution at the SD1.5 UNet's shapes, Winograd F(2x2) and F(4x4) (what the UNet
-///   runs) and the direct SIMD kernel, against the same convolution as im2col + sgemm, the
-///   textbook way on BLAS.
+/// - the 3x3 convolution at the SD1.5 UNet's shapes by each algorithm: Winograd F(2x2) and F(4x4),
+///   the direct SIMD kernel, and the patch matrix (im2col + sgemm, the textbook way on BLAS); a
+///   chosen layer runs F(4x4), F(2x2) or the patch matrix by the input's tile count;
+/// - attention at SD1.5's and SDXL's shapes; and the FMA peak (`PeakBenchmark`).
 struct OpsBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops", abstract: "Time sgemm, the 3x3 convolution and attention at SD1.5/SDXL shapes (GFLOP/s).")
@@ -39,8 +40,10 @@ struct OpsBenchmark: ParsableCommand {
         for size in [512, 1024, 2048] where kinds.contains("sgemm") {
             results.append(benchmarkSgemm(m: size, n: size, k: size))
         }
-        // SD1.5 512x512: the latent is 64x64; each level halves it.
-        for (channels, side, batch) in [(320, 64, 2), (640, 32, 2), (1280, 16, 2), (1280, 8, 2), (1280, 16, 1), (1280, 8, 1)] where kinds.contains("conv") {
+        // SD1.5 512x512: the latent is 64x64; each level halves it. The third level at 768x768
+        // and 640x640 (24x24, 20x20) and batch 1 place the crossings between the algorithms.
+        let shapes = [(320, 64, 2), (640, 32, 2), (1280, 24, 2), (1280, 20, 2), (1280, 16, 2), (1280, 8, 2), (1280, 16, 1), (1280, 8, 1)]
+        for (channels, side, batch) in shapes where kinds.contains("conv") {
             results.append(benchmarkConvolution(channels: channels, side: side, batch: batch))
         }
         // Self-attention at SD1.5's first level and SDXL's two attention levels (1024x1024), and

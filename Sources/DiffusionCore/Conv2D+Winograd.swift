@@ -21,12 +21,15 @@ extension Conv2D {
     /// Tiles below which F(4x4) loses to F(2x2): its weight transform writes 36 `[in, out]`
     /// matrices, not 16, and its products have a quarter of the rows, so it pays only on the
     /// tiles that share them.
-    static let winograd4x4MinimumTiles = 48
+    static let winograd4x4MinimumTiles = 96
 
     /// What a chosen Winograd layer runs on `x`: the largest tiles that pay. Both costs grow with
-    /// in x out, so the crossings are tile counts (`diffuse-bench ops`, 320 to 1280 channels:
-    /// F(4x4) on 32 or 36 tiles ran 0.88-0.98x F(2x2)'s speed, on 50 tiles 1.04-1.08x, on 64
-    /// 1.13-1.23x; F(2x2) on 32 tiles, 1280 channels 8x8 at batch 2, ran slower than patches).
+    /// in x out, so the crossings are tile counts. `diffuse-bench ops --only conv` (09:03-09:05
+    /// UTC, four runs), F(4x4) against F(2x2): 1280 channels, 32 tiles of 4x4 (16x16, batch 2)
+    /// 0.60-0.98x; 50 tiles (20x20) 0.81-1.00x; 72 tiles (24x24, two runs) 0.97-1.10x; 640
+    /// channels, 128 tiles (32x32) 1.20-1.43x: the threshold sits between the tie and the clear win. F(2x2)
+    /// against patches on 32 tiles of 2x2 (8x8, batch 2) won some runs and lost others, on 16
+    /// (batch 1) lost, on 64 (16x16, batch 1) won.
     func winogradAlgorithm(for x: Tensor) -> Algorithm {
         func tiles(_ side: Int) -> Int { x.shape[0] * ((x.shape[1] + side - 1) / side) * ((x.shape[2] + side - 1) / side) }
         if tiles(WinogradF4x4.side) >= Conv2D.winograd4x4MinimumTiles { return .winograd4x4 }

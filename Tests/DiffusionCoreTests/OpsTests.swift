@@ -101,14 +101,14 @@ import Testing
     }
 
     /// A chosen Winograd layer runs, per input, the largest tiles that pay: F(4x4) on at least
-    /// `winograd4x4MinimumTiles` (48) tiles of 4x4, else F(2x2) on at least `winogradMinimumTiles`
+    /// `winograd4x4MinimumTiles` (96) tiles of 4x4, else F(2x2) on at least `winogradMinimumTiles`
     /// (64) tiles of 2x2, else patches. The three round differently, so equal outputs tell which ran.
     @Test func aChosenWinogradLayerRunsTheLargestTilesThatPay() {
         var generator = SplitMix(seed: 13)
         let w = Tensor(shape: [64, 64, 3, 3], values: (0..<(64 * 64 * 9)).map { _ in generator.nextFloat() / 24 })
         let chosen = Conv2D(weight: w, bias: nil, stride: 1, padding: 1)
-        // Sides 28 (49 tiles of 4x4), 16 (16 of 4x4, 64 of 2x2) and 14 (16 and 49).
-        for (side, runs) in [(28, Conv2D.Algorithm.winograd4x4), (16, .winograd), (14, .patches)] {
+        // Sides 40 (100 tiles of 4x4), 28 (49 of 4x4, 196 of 2x2), 16 (16 and 64) and 14 (16 and 49).
+        for (side, runs) in [(40, Conv2D.Algorithm.winograd4x4), (28, .winograd), (16, .winograd), (14, .patches)] {
             let x = Tensor(shape: [1, side, side, 64], values: (0..<(side * side * 64)).map { _ in generator.nextFloat() })
             let forced = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: runs)
             let same = chosen(x).scalars == forced(x).scalars  // as a Bool: a failure prints no arrays
