@@ -5,14 +5,20 @@
 /// patch d: the 9 multiplications per output pixel and channel pair become (m + 2)^2 / m^2 (4 for
 /// F(2x2), 2.25 for F(4x4)), done as (m + 2)^2 matrix products `[tiles, in] x [in, out]` through
 /// BLAS. The matrices of each m are in `WinogradF2x2` and `WinogradF4x4`; this file is the driver
-/// they share. Transforms run on whole channel vectors (NHWC), so they are SIMD loops; tiles go in
-/// chunks so the transformed data stays a few MB. The weights' transform `G g G^T` runs per call
-/// too, from the tap-major weights in their stored precision: keeping the transformed matrices
+/// they share. Transforms run on whole channel vectors (NHWC), so they are SIMD loops; the tiles
+/// or the weights, whichever outweigh the other, go in pieces (`winogradBlocking`). The weights'
+/// transform `G g G^T` runs per call too, from the tap-major weights in their stored precision:
+/// keeping the transformed matrices
 /// instead would hold 16/9 (F(2x2)) or 4 (F(4x4)) times the float32 weights.
 extension Conv2D {
-    /// The most floats each transformed buffer holds per chunk of tiles (16 MB).
+    /// When the tiles outweigh the weights: the most floats the transformed input and products
+    /// hold per chunk of tiles (16 MB each). The weights are then transformed whole, positions x
+    /// in x out floats (59 MB for F(4x4) at 640 channels).
     static let winogradChunkFloats = 1 << 22
-    /// The most floats of transformed weights held at once (32 MB, what the L3 cache holds).
+    /// When the weights outweigh the tiles: the most floats of transformed weights held at once
+    /// (32 MB, what the L3 cache holds). The tiles then go in one chunk, positions x tiles x in
+    /// floats, at most positions x in x out x in / (in + out): half the transformed weights when
+    /// in = out (24 MB for F(4x4) at 1280 channels on 32x32 at batch 2).
     static let winogradWeightFloats = 1 << 23
 
     /// Tiles below which F(2x2)'s per-call weight transform costs more than its fewer
