@@ -6,7 +6,7 @@ extension Conv2D {
     /// round only their additions. Where the fractions sit barely moves the float32 error (a
     /// scaled row of G and column of B leave each product's relative rounding as it was; a numpy
     /// float32 model gave 1.4-1.6e-5 for fractions in G, B or A alike); the larger constants set
-    /// it, at 3-12 times F(2x2)'s (`OpsTests`).
+    /// it, at 2-12 times F(2x2)'s (`OpsTests`).
     enum WinogradF4x4: WinogradTiling {
         static let side = 4
 
