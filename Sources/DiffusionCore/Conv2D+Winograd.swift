@@ -8,8 +8,8 @@
 /// they share. Transforms run on whole channel vectors (NHWC), so they are SIMD loops; the tiles
 /// or the weights, whichever outweigh the other, go in pieces (`winogradBlocking`). The weights'
 /// transform `G g G^T` runs per call too, from the tap-major weights in their stored precision:
-/// keeping the transformed matrices
-/// instead would hold 16/9 (F(2x2)) or 4 (F(4x4)) times the float32 weights.
+/// keeping the transformed matrices instead would hold 16/9 (F(2x2)) or 4 (F(4x4)) times the
+/// float32 weights.
 extension Conv2D {
     /// When the tiles outweigh the weights: the most floats the transformed input and products
     /// hold per chunk of tiles (16 MB each). The weights are then transformed whole, positions x
