@@ -8,8 +8,9 @@ import Foundation
 /// their product with the values are computed while the block's scores are in cache, by one
 /// register-blocked SIMD kernel (`multiplyTile`) used for both products. Only
 /// `groupRows x blockKeys` scores per thread exist at once: SD1.5 at 512x512 has 4096 tokens,
-/// whose full score matrix for 8 heads at batch 2 would be 1 GiB. The products have one short side (the head width: 40 to 160 in
-/// SD, 64 in SDXL), a shape at which BLAS ran at a third of its speed (Docs/PERFORMANCE.md).
+/// whose full score matrix for 8 heads at batch 2 would be 1 GiB. The products have one short
+/// side (the head width: 40 to 160 in SD, 64 in SDXL), a shape at which BLAS ran at a third of
+/// its speed (Docs/PERFORMANCE.md).
 public enum Attention {
     /// softmax(q k^T * scale [+ causal mask]) v, per head.
     /// - Parameters:
@@ -124,7 +125,7 @@ public enum Attention {
                 weighValues(group, rows: rows, packed + dim * paddedKeys, block)
             }
             for r in 0..<rows {
-                scale(group.weighted + r * paddedDim, by: 1 / group.sums[r], count: dim, into: output + r * width)
+                scaleFloats(group.weighted + r * paddedDim, by: 1 / group.sums[r], count: dim, into: output + r * width)
             }
         }
 
@@ -211,21 +212,7 @@ public enum Attention {
         func rescale(row r: Int, by factor: Float) {
             sums[r] *= factor
             let row = weighted + r * paddedDim
-            scale(row, by: factor, count: paddedDim, into: row)
+            scaleFloats(row, by: factor, count: paddedDim, into: row)
         }
-    }
-}
-
-/// `destination[i] = source[i] * factor` for `count` floats (which may be in place).
-@inline(__always)
-private func scale(_ source: UnsafePointer<Float>, by factor: Float, count: Int, into destination: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i + 8 <= count {
-        UnsafeMutableRawPointer(destination + i).storeBytes(of: load8(source + i) * factor, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count {
-        destination[i] = source[i] * factor
-        i += 1
     }
 }

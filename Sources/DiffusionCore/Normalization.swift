@@ -150,7 +150,7 @@ extension Tensor {
 /// Softmax of one row in place, shifted by its maximum as torch does; 8 lanes at a time.
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
     let inverse = 1 / exponentiateRow(row, count: count, maximum: rowMaximum(row, count: count))
-    for j in 0..<count { row[j] *= inverse }
+    scaleFloats(row, by: inverse, count: count, into: row)
 }
 
 /// The largest of `count` values.

@@ -36,6 +36,20 @@ func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
+/// `destination[i] = source[i] * factor` for `count` floats (which may be in place).
+@inline(__always)
+func scaleFloats(_ source: UnsafePointer<Float>, by factor: Float, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    var i = 0
+    while i + 8 <= count {
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: load8(source + i) * factor, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count {
+        destination[i] = source[i] * factor
+        i += 1
+    }
+}
+
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the formula PyTorch's
 /// vectorized CPU `erf` (and so its GELU) uses: sign(x) (1 - t P(t) e^(-x^2)), t = 1 / (1 + p|x|).
 @inline(__always)
