@@ -8,6 +8,17 @@ func timed<T>(_ body: () throws -> T) rethrows -> (result: T, seconds: Double) {
     return (result, Date().timeIntervalSince(start))
 }
 
+/// Runs `body` once, under `Profile.measuring` when `profiling`, and returns its result, its wall
+/// time and, when profiled, the per-kind summary for the result's "profile" field.
+func timed<T>(profiling: Bool, _ body: () throws -> T) rethrows
+    -> (result: T, seconds: Double, profile: [String: [String: Double]]?)
+{
+    let ((result, layers), seconds) = try timed {
+        profiling ? try Profile.measuring(body) : (try body(), nil)
+    }
+    return (result, seconds, layers.map { profileSummary($0, seconds: seconds) })
+}
+
 /// Prints a benchmark's result as one JSON line (what side_by_side.py reads), with the
 /// process's peak resident memory; numbers with a fraction are rounded to 3 decimals (milliseconds).
 func printResult(_ fields: [String: Any]) throws {

@@ -69,9 +69,7 @@ struct GenerateBenchmark: ParsableCommand {
         let smallest = Double(try pipeline.models.model(body.modelId).family.sizeRange.lowerBound)
         (warmUp.width, warmUp.height, warmUp.numInferenceSteps) = (smallest, smallest, 1)
         let (_, warmupSeconds) = try timed { try pipeline.generate(warmUp) }
-        let ((result, layers), seconds) = try timed {
-            profile ? try Profile.measuring { try pipeline.generate(body) } : (try pipeline.generate(body), nil)
-        }
+        let (result, seconds, layers) = try timed(profiling: profile) { try pipeline.generate(body) }
         let pixels = result.images[0].pixels, resolved = result.response.inference
         var fields: [String: Any] = [
             "runtime": "diffuse", "family": family.rawValue, "width": resolved.width, "height": resolved.height,
@@ -79,7 +77,7 @@ struct GenerateBenchmark: ParsableCommand {
             "threads": Parallel.threadCount, "seconds": seconds, "warmup_seconds": warmupSeconds,
             "image_mean": Double(pixels.reduce(0) { $0 + Int($1) }) / Double(pixels.count),
         ]
-        if let layers { fields["profile"] = profileSummary(layers, seconds: seconds) }
+        fields["profile"] = layers
         try printResult(fields)
     }
 }

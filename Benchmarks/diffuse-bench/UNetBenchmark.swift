@@ -52,15 +52,13 @@ struct UNetBenchmark: ParsableCommand {
         let inputs = try UNetBenchmarkInputs(
             config: models.unet.config, width: width, height: height, batch: batch, controlNet: models.controlNet)
         _ = try inputs.run(models.unet)
-        let ((output, layers), seconds) = try timed {
-            profile ? try Profile.measuring { try inputs.run(models.unet) } : (try inputs.run(models.unet), nil)
-        }
+        let (output, seconds, layers) = try timed(profiling: profile) { try inputs.run(models.unet) }
         var fields: [String: Any] = [
             "runtime": "diffuse", "family": family.rawValue, "width": width, "height": height, "batch": batch,
             "controlnet": controlnet, "threads": Parallel.threadCount, "seconds": seconds, "load_seconds": loadSeconds,
             "output_finite": output.scalars.allSatisfy(\.isFinite),
         ]
-        if let layers { fields["profile"] = profileSummary(layers, seconds: seconds) }
+        fields["profile"] = layers
         try printResult(fields)
     }
 }
