@@ -71,9 +71,9 @@ import Testing
         // 2 x 9 x 7 pixels: partial tiles on both edges for both tile sizes; 96 -> 72 channels:
         // vector and scalar lanes.
         var generator = SplitMix(seed: 7)
-        let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
-        let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
-        let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
+        let x = generator.tensor([2, 9, 7, 96])
+        let w = generator.tensor([72, 96, 3, 3]) { $0 / 30 }
+        let b = generator.tensor([72])
         #expect(Conv2D(weight: w, bias: b, stride: 1, padding: 1).algorithm == .winograd4x4)
         // Forced: chosen, it would run as patches on these 40 tiles of 2x2 (below).
         let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: algorithm)
@@ -87,9 +87,9 @@ import Testing
     /// as above).
     @Test func patchesAgreeWithTheDirectKernel() {
         var generator = SplitMix(seed: 11)
-        let x = Tensor(shape: [2, 9, 7, 96], values: (0..<(2 * 9 * 7 * 96)).map { _ in generator.nextFloat() })
-        let w = Tensor(shape: [72, 96, 3, 3], values: (0..<(72 * 96 * 9)).map { _ in generator.nextFloat() / 30 })
-        let b = Tensor(shape: [72], values: (0..<72).map { _ in generator.nextFloat() })
+        let x = generator.tensor([2, 9, 7, 96])
+        let w = generator.tensor([72, 96, 3, 3]) { $0 / 30 }
+        let b = generator.tensor([72])
         for (stride, padding) in [(2, 1), (1, 0), (1, 1)] {
             let patches = Conv2D(weight: w, bias: b, stride: stride, padding: padding, algorithm: .patches)
             let direct = Conv2D(weight: w, bias: b, stride: stride, padding: padding, algorithm: .direct)
@@ -105,11 +105,11 @@ import Testing
     /// (64) tiles of 2x2, else patches. The three round differently, so equal outputs tell which ran.
     @Test func aChosenWinogradLayerRunsTheLargestTilesThatPay() {
         var generator = SplitMix(seed: 13)
-        let w = Tensor(shape: [64, 64, 3, 3], values: (0..<(64 * 64 * 9)).map { _ in generator.nextFloat() / 24 })
+        let w = generator.tensor([64, 64, 3, 3]) { $0 / 24 }
         let chosen = Conv2D(weight: w, bias: nil, stride: 1, padding: 1)
         // Sides 40 (100 tiles of 4x4), 28 (49 of 4x4, 196 of 2x2), 16 (16 and 64) and 14 (16 and 49).
         for (side, runs) in [(40, Conv2D.Algorithm.winograd4x4), (28, .winograd), (16, .winograd), (14, .patches)] {
-            let x = Tensor(shape: [1, side, side, 64], values: (0..<(side * side * 64)).map { _ in generator.nextFloat() })
+            let x = generator.tensor([1, side, side, 64])
             let forced = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: runs)
             let same = chosen(x).scalars == forced(x).scalars  // as a Bool: a failure prints no arrays
             #expect(same, "\(side)x\(side) runs \(runs)")
@@ -124,8 +124,8 @@ import Testing
     @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4])
     func winogradAgreesWithTheDirectKernelWhenItsWeightsGoInBlocks(_ algorithm: Conv2D.Algorithm) {
         var generator = SplitMix(seed: 9)
-        let x = Tensor(shape: [1, 3, 5, 776], values: (0..<(3 * 5 * 776)).map { _ in generator.nextFloat() })
-        let w = Tensor(shape: [760, 776, 3, 3], values: (0..<(760 * 776 * 9)).map { _ in generator.nextFloat() / 80 })
+        let x = generator.tensor([1, 3, 5, 776])
+        let w = generator.tensor([760, 776, 3, 3]) { $0 / 80 }
         let winograd = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: algorithm)
         let direct = Conv2D(weight: w, bias: nil, stride: 1, padding: 1, algorithm: .direct)
         expectClose(winograd(x), direct(x), tolerance: 1e-5, "\(algorithm) in blocks vs direct")
@@ -220,9 +220,7 @@ import Testing
     ])
     func matchesADirectEvaluation(_ c: (batch: Int, queries: Int, keys: Int, heads: Int, width: Int, causal: Bool)) {
         var generator = SplitMix(seed: 11)
-        func random(_ shape: [Int]) -> Tensor {
-            Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in 2 * generator.nextFloat() })
-        }
+        func random(_ shape: [Int]) -> Tensor { generator.tensor(shape) { 2 * $0 } }
         let (q, k, v) = (random([c.batch, c.queries, c.width]), random([c.batch, c.keys, c.width]), random([c.batch, c.keys, c.width]))
         let actual = Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal)
         let dim = c.width / c.heads
@@ -254,10 +252,8 @@ import Testing
     /// bit for bit (the skipped block leaves zeros, then the same 88 keys run the same way).
     @Test func keysScoringMinusInfinityWeighZero() {
         var generator = SplitMix(seed: 13)
-        func random(_ shape: [Int]) -> Tensor {
-            // In [0.5, 2.5): positive queries, so the infinite feature scores -inf, not +inf.
-            Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in 1.5 + generator.nextFloat() })
-        }
+        // In [0.5, 2.5): positive queries, so the infinite feature scores -inf, not +inf.
+        func random(_ shape: [Int]) -> Tensor { generator.tensor(shape) { 1.5 + $0 } }
         let (q, k, v) = (random([1, 3, 8]), random([1, 600, 8]), random([1, 600, 8]))
         var hidden = k.scalars
         for j in 0..<512 { hidden[j * 8] = -.infinity }
@@ -313,6 +309,11 @@ struct SplitMix {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
         return Float(z >> 40) / Float(1 << 23) - 1
+    }
+
+    /// A tensor of `shape` filled with `transform` of successive draws (by default the draws).
+    mutating func tensor(_ shape: [Int], _ transform: (Float) -> Float = { $0 }) -> Tensor {
+        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in transform(nextFloat()) })
     }
 }
 

@@ -15,7 +15,7 @@ import Testing
 
     static func input(_ shape: [Int], seed: UInt64) -> Tensor {
         var generator = SplitMix(seed: seed)
-        return Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in generator.nextFloat() })
+        return generator.tensor(shape)
     }
 
     @Test func widensExactly() {
