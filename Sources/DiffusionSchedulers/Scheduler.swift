@@ -29,34 +29,13 @@ public protocol Scheduler {
 }
 
 /// The `scheduler` names accepted by `makeScheduler`, as diffusers names the classes.
-public let schedulerNames = [
-    "DDIMScheduler", "DDPMScheduler", "DEISMultistepScheduler", "DPMSolverMultistepScheduler",
-    "DPMSolverSinglestepScheduler", "EulerAncestralDiscreteScheduler", "EulerDiscreteScheduler",
-    "HeunDiscreteScheduler", "KDPM2AncestralDiscreteScheduler", "KDPM2DiscreteScheduler",
-    "LCMScheduler", "LMSDiscreteScheduler", "PNDMScheduler", "TCDScheduler", "UniPCMultistepScheduler",
-]
+public let schedulerNames = SchedulerKind.allCases.map(\.rawValue)
 
 /// Builds the scheduler `name` from a config, like diffusers' `Class.from_config(config)`.
 /// Throws for an unknown name or for a config option the scheduler does not implement.
 public func makeScheduler(named name: String, config: SchedulerConfig) throws -> any Scheduler {
-    switch name {
-    case "DDIMScheduler": return try DDIMScheduler(config: config)
-    case "DDPMScheduler": return try DDPMScheduler(config: config)
-    case "DEISMultistepScheduler": return try DEISMultistepScheduler(config: config)
-    case "DPMSolverMultistepScheduler": return try DPMSolverMultistepScheduler(config: config)
-    case "DPMSolverSinglestepScheduler": return try DPMSolverSinglestepScheduler(config: config)
-    case "EulerAncestralDiscreteScheduler": return try EulerAncestralDiscreteScheduler(config: config)
-    case "EulerDiscreteScheduler": return try EulerDiscreteScheduler(config: config)
-    case "HeunDiscreteScheduler": return try HeunDiscreteScheduler(config: config)
-    case "KDPM2AncestralDiscreteScheduler": return try KDPM2AncestralDiscreteScheduler(config: config)
-    case "KDPM2DiscreteScheduler": return try KDPM2DiscreteScheduler(config: config)
-    case "LCMScheduler": return try LCMScheduler(config: config)
-    case "LMSDiscreteScheduler": return try LMSDiscreteScheduler(config: config)
-    case "PNDMScheduler": return try PNDMScheduler(config: config)
-    case "TCDScheduler": return try TCDScheduler(config: config)
-    case "UniPCMultistepScheduler": return try UniPCMultistepScheduler(config: config)
-    default: throw SchedulerError.unknownScheduler(name)
-    }
+    guard let kind = SchedulerKind(rawValue: name) else { throw SchedulerError.unknownScheduler(name) }
+    return try kind.make(config: config)
 }
 
 /// Builds the scheduler `name` from the bytes of a `scheduler_config.json`.
