@@ -36,18 +36,17 @@ import Testing
         ("two_style", ["style", "style"], [0.9, 0.35]), ("character", ["character"], [0.6]),
     ]
 
-    /// Attaches the adapters of `scenario` from `folder` to `unet` and returns their tokens for the golden pixels.
+    /// Loads the adapters of `scenario` from `folder` for `unet` and returns their tokens for the golden pixels.
     func attachAdapters(
         _ scenario: (name: String, kinds: [String], scales: [Float]), from folder: URL, to unet: UNet2DConditionModel
     ) throws -> [IPAdapterTokens] {
         let adapters = try scenario.kinds.map { try IPAdapter(folder: folder.appendingPathComponent($0), unet: unet) }
-        unet.attach(adapters)
         let pixels = try tensor("pixels", nchw: true)
         return try adapters.enumerated().map { i, adapter in
             let encoded = try adapter.imageEncoder(pixels)
             var features = adapter.imageProjection.isPlus ? encoded.penultimateHiddenStates : encoded.imageEmbeds
             if i == 1 { features = Tensor.concatenate(features.chunked(2, axis: 0).reversed(), axis: 0) }
-            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: scenario.scales[i])
+            return IPAdapterTokens(tokens: adapter.imageProjection(features), scale: scenario.scales[i], layers: adapter.layers)
         }
     }
 

@@ -80,19 +80,27 @@ import Testing
         let (sample, context) = (try io.image("sample"), try io.tensor("encoder_hidden_states"))
         let timesteps = try io.tensor("timesteps").scalars
         let plain = try model(sample, timesteps: timesteps, encoderHiddenStates: context)
-        for (i, (_, layer)) in model.crossAttentionLayers.enumerated() {
-            layer.ipAdapters = [IPAdapterProjection(
-                toKIP: Linear(weight: values([layer.innerDim, layer.contextDim], seed: i), bias: nil),
-                toVIP: Linear(weight: values([layer.innerDim, layer.contextDim], seed: i + 100), bias: nil))]
+        let layers = model.crossAttentionLayers.enumerated().map { i, entry in
+            IPAdapterProjection(
+                toKIP: Linear(weight: values([entry.layer.innerDim, entry.layer.contextDim], seed: i), bias: nil),
+                toVIP: Linear(weight: values([entry.layer.innerDim, entry.layer.contextDim], seed: i + 100), bias: nil))
         }
         let tokens = values([2, 4, 32], seed: 3)
         let zero = try model(
-            sample, timesteps: timesteps, encoderHiddenStates: context, ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0)])
+            sample, timesteps: timesteps, encoderHiddenStates: context,
+            ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0, layers: layers)])
         #expect(zero.scalars == plain.scalars)
         let scaled = try model(
-            sample, timesteps: timesteps, encoderHiddenStates: context, ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0.5)])
+            sample, timesteps: timesteps, encoderHiddenStates: context,
+            ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0.5, layers: layers)])
         #expect(UNetGoldens.relativeError(scaled, plain) > 1e-3)
-        // An adapter attached but no tokens given is an input error, not a crash.
-        #expect(throws: ModelInputError.self) { try model(sample, timesteps: timesteps, encoderHiddenStates: context) }
+        // The model is not changed by a call with adapters: without them it gives the plain output again.
+        #expect(try model(sample, timesteps: timesteps, encoderHiddenStates: context).scalars == plain.scalars)
+        // Projections for a UNet with another number of cross-attentions are an input error, not a crash.
+        #expect(throws: ModelInputError.self) {
+            try model(
+                sample, timesteps: timesteps, encoderHiddenStates: context,
+                ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0.5, layers: Array(layers.dropLast()))])
+        }
     }
 }

@@ -65,7 +65,7 @@ public struct ControlNetModel: Sendable {
         let image = config.channelOrder == "bgr" ? controlImage.reversingChannels() : controlImage
         var h = convIn(sample)
         h.add(conditioningEmbedding(image))
-        let conditioning = UNetConditioning(encoderHiddenStates: encoderHiddenStates, ipAdapterTokens: [])
+        let conditioning = UNetConditioning(encoderHiddenStates: encoderHiddenStates)
         let (mid, skips) = try encoder(h, temb: temb, conditioning: conditioning)
         let down = zip(controlnetDownBlocks, skips).map { conv, skip in conv(skip) * conditioningScale }
         return ControlNetResiduals(down: down, mid: controlnetMidBlock(mid) * conditioningScale)

@@ -70,15 +70,3 @@ extension IPAdapterImageProjection {
         return false
     }
 }
-
-extension UNet2DConditionModel {
-    /// Attaches `adapters` to every cross-attention, one instance per reference image (the same
-    /// adapter may appear several times, as when diffusers loads it once per image); the forward's
-    /// `ipAdapterTokens` then lists each instance's tokens and scale in the same order. An empty
-    /// list detaches them all.
-    public func attach(_ adapters: [IPAdapter]) {
-        for (k, entry) in crossAttentionLayers.enumerated() {
-            entry.layer.ipAdapters = adapters.map { $0.layers[k] }
-        }
-    }
-}

@@ -25,11 +25,11 @@ public struct BasicTransformerBlock: Sendable {
         ffOut = try w["ff"]["net"][2].linear(4 * dim, dim)
     }
 
-    /// `x`: `[batch, tokens, dim]`; `context`: the encoder hidden states `[batch, n, crossAttentionDim]`.
-    public func callAsFunction(_ x: Tensor, context: Tensor, ipAdapterTokens: [IPAdapterTokens]) throws -> Tensor {
+    /// `x`: `[batch, tokens, dim]`; the conditioning's encoder hidden states are `[batch, n, crossAttentionDim]`.
+    func callAsFunction(_ x: Tensor, conditioning: UNetConditioning) throws -> Tensor {
         var h = x
         h.add(try attn1(norm1(h)))
-        h.add(try attn2(norm2(h), context: context, ipAdapterTokens: ipAdapterTokens))
+        h.add(try attn2(norm2(h), context: conditioning.encoderHiddenStates, ipAdapters: try conditioning.ipAdapters(for: attn2)))
         h.add(ffOut(ffProj(norm3(h)).geglu()))
         return h
     }

@@ -4,9 +4,10 @@ import DiffusionCore
 /// diffusers' `Attention` module: `to_q`, `to_k`, `to_v`, `to_out.0`. (Named after the class's
 /// older diffusers name so it does not shadow DiffusionCore's `Attention` kernel.)
 ///
-/// A class, not a value: an IP-Adapter loader attaches its `to_k_ip`/`to_v_ip` projections to the
-/// layers `UNet2DConditionModel.crossAttentionLayers` lists, after the UNet is built.
-public final class CrossAttention: @unchecked Sendable {
+/// A class, not a value, so that a UNet can tell its cross-attentions apart by identity when it
+/// hands each one its IP-Adapter projections (`UNet2DConditionModel.crossAttentionLayers`).
+/// Read-only once built: IP-Adapters travel with each call, never stored in the layer.
+public final class CrossAttention: Sendable {
     let toQ: Linear
     let toK: Linear
     let toV: Linear
@@ -16,8 +17,6 @@ public final class CrossAttention: @unchecked Sendable {
     public var innerDim: Int { toQ.outFeatures }
     /// The key/value input width (`cross_attention_dim` in an `attn2`): the input width of `to_k_ip`/`to_v_ip`.
     public var contextDim: Int { toK.inFeatures }
-    /// One entry per IP-Adapter image, in the order of the `IPAdapterTokens` passed to the forward.
-    public var ipAdapters: [IPAdapterProjection] = []
 
     /// - Parameters:
     ///   - contextDim: the key/value input width (`cross_attention_dim`; `queryDim` for self-attention).
@@ -34,15 +33,15 @@ public final class CrossAttention: @unchecked Sendable {
     /// Attends `x` `[batch, tokens, queryDim]` over `context` (itself when nil), then adds, per
     /// IP-Adapter image k, `scale_k * attention(q, to_k_ip_k(tokens_k), to_v_ip_k(tokens_k))` before `to_out`.
     /// Scores are float32 throughout, so `upcast_attention`/`upcast_softmax` change nothing.
-    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, ipAdapterTokens: [IPAdapterTokens] = []) throws -> Tensor {
+    ///
+    /// - Parameter ipAdapters: each IP-Adapter image's projections for this layer with its tokens and scale.
+    public func callAsFunction(
+        _ x: Tensor, context: Tensor? = nil, ipAdapters: [(projection: IPAdapterProjection, tokens: IPAdapterTokens)] = []
+    ) throws -> Tensor {
         let context = context ?? x
         let query = toQ(x)
         var hidden = Attention.scaledDotProduct(query: query, key: toK(context), value: toV(context), heads: heads)
-        guard ipAdapterTokens.count == ipAdapters.count else {
-            throw ModelInputError(
-                "\(ipAdapterTokens.count) IP-Adapter token set(s) given to a cross-attention with \(ipAdapters.count) adapter(s)")
-        }
-        for (adapter, tokens) in zip(ipAdapters, ipAdapterTokens) where tokens.scale != 0 {
+        for (adapter, tokens) in ipAdapters where tokens.scale != 0 {
             try tokens.check(batch: x.shape[0], width: adapter.toKIP.inFeatures)
             guard adapter.toKIP.outFeatures == innerDim, adapter.toVIP.outFeatures == innerDim,
                   adapter.toVIP.inFeatures == adapter.toKIP.inFeatures else {
@@ -68,14 +67,19 @@ public struct IPAdapterProjection: Sendable {
     }
 }
 
-/// The image tokens of one IP-Adapter image, `[batch, tokens, cross_attention_dim]`, and its scale.
+/// One IP-Adapter image as the UNet's forward takes it: its tokens `[batch, tokens, cross_attention_dim]`,
+/// its scale, and its adapter's projections, one per cross-attention in
+/// `UNet2DConditionModel.crossAttentionLayers` order. It travels with the call, so requests
+/// sharing one UNet never see each other's adapters.
 public struct IPAdapterTokens: Sendable {
     public let tokens: Tensor
     public let scale: Float
+    public let layers: [IPAdapterProjection]
 
-    public init(tokens: Tensor, scale: Float) {
+    public init(tokens: Tensor, scale: Float, layers: [IPAdapterProjection]) {
         self.tokens = tokens
         self.scale = scale
+        self.layers = layers
     }
 
     func check(batch: Int, width: Int) throws {

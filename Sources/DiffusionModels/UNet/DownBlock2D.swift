@@ -44,7 +44,7 @@ public struct DownBlock2D: Sendable {
         for (i, resnet) in resnets.enumerated() {
             h = resnet(h, temb: temb)
             if !attentions.isEmpty {
-                h = try attentions[i](h, context: conditioning.encoderHiddenStates, ipAdapterTokens: conditioning.ipAdapterTokens)
+                h = try attentions[i](h, conditioning: conditioning)
             }
             skips.append(h)
         }
@@ -59,5 +59,23 @@ public struct DownBlock2D: Sendable {
 /// What every cross-attention of the UNet attends to: the text tokens and the IP-Adapter images' tokens.
 struct UNetConditioning {
     var encoderHiddenStates: Tensor
-    var ipAdapterTokens: [IPAdapterTokens]
+    var ipAdapterTokens: [IPAdapterTokens] = []
+    /// Each cross-attention's index in `crossAttentionLayers` (the UNet's `crossAttentionSlots`),
+    /// where it finds its projections in every `IPAdapterTokens.layers`; empty in a ControlNet.
+    var slots: [ObjectIdentifier: Int] = [:]
+
+    /// The IP-Adapter images' projections for `layer`, with their tokens.
+    func ipAdapters(for layer: CrossAttention) throws -> [(projection: IPAdapterProjection, tokens: IPAdapterTokens)] {
+        guard !ipAdapterTokens.isEmpty else { return [] }
+        guard let slot = slots[ObjectIdentifier(layer)] else {
+            throw ModelInputError("IP-Adapter tokens given to a model whose cross-attentions take no adapter")
+        }
+        return try ipAdapterTokens.map { tokens in
+            guard tokens.layers.count == slots.count else {
+                throw ModelInputError(
+                    "an IP-Adapter with \(tokens.layers.count) cross-attention projections given to a UNet with \(slots.count)")
+            }
+            return (tokens.layers[slot], tokens)
+        }
+    }
 }

@@ -33,11 +33,11 @@ public struct Transformer2DModel: Sendable {
     }
 
     /// `x`: `[batch, h, w, channels]`.
-    public func callAsFunction(_ x: Tensor, context: Tensor, ipAdapterTokens: [IPAdapterTokens]) throws -> Tensor {
+    func callAsFunction(_ x: Tensor, conditioning: UNetConditioning) throws -> Tensor {
         let (batch, channels) = (x.shape[0], x.shape[3])
         var h = projIn(norm(x)).reshaped([batch, -1, channels])
         for block in transformerBlocks {
-            h = try block(h, context: context, ipAdapterTokens: ipAdapterTokens)
+            h = try block(h, conditioning: conditioning)
         }
         var out = projOut(h).reshaped(x.shape)
         out.add(x)

@@ -34,7 +34,7 @@ extension UNet2DConditionModel {
     ///   - encoderHiddenStates: the text tokens `[batch, tokens, cross_attention_dim]`.
     ///   - addedConditions: required by SDXL (`addition_embed_type: text_time`), nil otherwise.
     ///   - controlNetResiduals: the summed outputs of the active ControlNets, if any.
-    ///   - ipAdapterTokens: one entry per IP-Adapter image, matching each cross-attention's `ipAdapters`.
+    ///   - ipAdapterTokens: one entry per IP-Adapter image: its tokens, scale and projections.
     /// - Returns: `[batch, h, w, out_channels]`.
     public func callAsFunction(
         _ sample: Tensor, timesteps: [Float], encoderHiddenStates: Tensor, addedConditions: SDXLAddedConditions? = nil,
@@ -42,7 +42,8 @@ extension UNet2DConditionModel {
     ) throws -> Tensor {
         try checkInputs(sample, timesteps: timesteps, encoderHiddenStates: encoderHiddenStates)
         let temb = try time(timesteps, batch: sample.shape[0], addedConditions: addedConditions)
-        let conditioning = UNetConditioning(encoderHiddenStates: encoderHiddenStates, ipAdapterTokens: ipAdapterTokens)
+        let conditioning = UNetConditioning(
+            encoderHiddenStates: encoderHiddenStates, ipAdapterTokens: ipAdapterTokens, slots: crossAttentionSlots)
 
         var (h, skips) = try encoder(
             convIn(config.centerInputSample ? sample.map { 2 * $0 - 1 } : sample), temb: temb, conditioning: conditioning)

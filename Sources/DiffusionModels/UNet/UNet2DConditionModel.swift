@@ -18,6 +18,9 @@ public struct UNet2DConditionModel: Sendable {
     let convOut: Conv2D
     let activation: Activation
 
+    /// Each cross-attention's index in `crossAttentionLayers`, by identity.
+    let crossAttentionSlots: [ObjectIdentifier: Int]
+
     public var downBlocks: [DownBlock2D] { encoder.down }
     public var midBlock: UNetMidBlock2DCrossAttn { encoder.mid }
 
@@ -44,6 +47,9 @@ public struct UNet2DConditionModel: Sendable {
         convNormOut = try w["conv_norm_out"].groupNorm(groups: layout.groups, channels: channels[0], epsilon: config.normEps)
         convOut = try w["conv_out"].conv2d(
             channels[0], config.outChannels, kernel: config.convOutKernel, padding: (config.convOutKernel - 1) / 2)
+        crossAttentionSlots = Dictionary(uniqueKeysWithValues: Self.crossAttentionLayers(encoder, upBlocks).enumerated().map {
+            (ObjectIdentifier($1.layer), $0)
+        })
     }
 
     /// The up blocks, wired as diffusers' `__init__` does: each mirrors a down level, with one more resnet.
@@ -64,7 +70,11 @@ public struct UNet2DConditionModel: Sendable {
     /// Every cross-attention (`attn2`) of the UNet with its module name, in the order of diffusers'
     /// `unet.attn_processors` (down blocks, then up blocks, then the mid block): the order IP-Adapter
     /// files number them in.
-    public var crossAttentionLayers: [(name: String, layer: CrossAttention)] {
+    public var crossAttentionLayers: [(name: String, layer: CrossAttention)] { Self.crossAttentionLayers(encoder, upBlocks) }
+
+    private static func crossAttentionLayers(
+        _ encoder: UNetEncoderBlocks, _ upBlocks: [UpBlock2D]
+    ) -> [(name: String, layer: CrossAttention)] {
         func layers(_ prefix: String, _ attentions: [Transformer2DModel]) -> [(name: String, layer: CrossAttention)] {
             attentions.enumerated().flatMap { a, transformer in
                 transformer.transformerBlocks.enumerated().map { t, block in
@@ -72,8 +82,8 @@ public struct UNet2DConditionModel: Sendable {
                 }
             }
         }
-        return downBlocks.enumerated().flatMap { layers("down_blocks.\($0)", $1.attentions) }
+        return encoder.down.enumerated().flatMap { layers("down_blocks.\($0)", $1.attentions) }
             + upBlocks.enumerated().flatMap { layers("up_blocks.\($0)", $1.attentions) }
-            + layers("mid_block", midBlock.attentions)
+            + layers("mid_block", encoder.mid.attentions)
     }
 }

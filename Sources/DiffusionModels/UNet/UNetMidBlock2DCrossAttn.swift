@@ -27,7 +27,7 @@ public struct UNetMidBlock2DCrossAttn: Sendable {
     func callAsFunction(_ x: Tensor, temb: Tensor, conditioning: UNetConditioning) throws -> Tensor {
         var h = resnets[0](x, temb: temb)
         for (attention, resnet) in zip(attentions, resnets.dropFirst()) {
-            h = try attention(h, context: conditioning.encoderHiddenStates, ipAdapterTokens: conditioning.ipAdapterTokens)
+            h = try attention(h, conditioning: conditioning)
             h = resnet(h, temb: temb)
         }
         return h

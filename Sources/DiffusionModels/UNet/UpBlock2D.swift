@@ -46,7 +46,7 @@ public struct UpBlock2D: Sendable {
         for (i, resnet) in resnets.enumerated() {
             h = resnet(Tensor.concatenate([h, skips[skips.count - 1 - i]], axis: 3), temb: temb)
             if !attentions.isEmpty {
-                h = try attentions[i](h, context: conditioning.encoderHiddenStates, ipAdapterTokens: conditioning.ipAdapterTokens)
+                h = try attentions[i](h, conditioning: conditioning)
             }
         }
         return upsampler.map { $0(h, size: upsampleSize) } ?? h
