@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "DiffusionPipeline", targets: ["DiffusionPipeline"]),
+        .library(name: "DiffusionService", targets: ["DiffusionService"]),
         .library(name: "DiffusionCore", targets: ["DiffusionCore"]),
         .executable(name: "diffuse", targets: ["diffuse"]),
         .executable(name: "diffuse-bench", targets: ["diffuse-bench"]),
@@ -35,22 +36,26 @@ let package = Package(
         .target(name: "DiffusionSchedulers", swiftSettings: simdFlags),
         // Control-image detectors (canny, ...).
         .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore"], swiftSettings: simdFlags),
-        // Request, validation, models directory, assets, generation.
+        // The typed pipeline: models in, images out (model store, conditioning, denoising loop).
         .target(
             name: "DiffusionPipeline",
             dependencies: ["DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors"],
             swiftSettings: simdFlags),
+        // The endpoint: request body, validation, models directory, assets, responses.
+        .target(
+            name: "DiffusionService",
+            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionSchedulers", "DiffusionDetectors"]),
 
         .executableTarget(
             name: "diffuse",
             dependencies: [
-                "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors",
+                "DiffusionSchedulers", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffusionCore", "DiffusionModels", "DiffusionPipeline",
+                "DiffusionCore", "DiffusionModels", "DiffusionPipeline", "DiffusionService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/diffuse-bench", swiftSettings: simdFlags),
@@ -62,9 +67,12 @@ let package = Package(
         .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors", "DiffusionCore", "DiffusionFormats"]),
         .testTarget(
             name: "DiffusionPipelineTests",
+            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors", "DiffusionSchedulers"]),
+        .testTarget(
+            name: "DiffusionServiceTests",
             dependencies: [
-                "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers",
-                "DiffusionDetectors",
+                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels",
+                "DiffusionSchedulers", "DiffusionDetectors",
             ]),
     ],
     // Swift 5 mode: the kernels share raw buffers across worker threads by design.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DiffusionCore
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 
 /// `diffuse-bench generate`: one whole generation through `GenerationPipeline` (issue 8's case (d)),
@@ -64,7 +65,7 @@ struct GenerateBenchmark: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: assets) }
         // Only the models' own memory counts: forget the high-water mark of writing the weights.
         PeakMemory.reset()
-        let pipeline = GenerationPipeline(models: models, assets: assets)
+        let pipeline = GenerationService(models: models, assets: assets)
         var warmUp = body
         let smallest = Double(try pipeline.models.model(body.modelId).family.sizeRange.lowerBound)
         (warmUp.width, warmUp.height, warmUp.numInferenceSteps) = (smallest, smallest, 1)

@@ -4,8 +4,6 @@ import Foundation
 public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
     /// The modality is known, but its detector (a neural network) is not implemented yet.
     case unavailable(modality: String)
-    /// The name is none of the modalities the runtime knows.
-    case unknownModality(String)
 
     public var description: String {
         switch self {
@@ -13,9 +11,6 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
             return "modality detection is not available for '\(modality)': its detector (weights under "
                 + "detectors/\(modality)/ in the models directory) is not implemented yet; "
                 + "send the \(modality) map itself with disableModalityDetection true"
-        case .unknownModality(let name):
-            return "unknown modality '\(name)'; known modalities: "
-                + DetectorRegistry.modalities.joined(separator: ", ")
         }
     }
 

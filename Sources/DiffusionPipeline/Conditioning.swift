@@ -1,5 +1,4 @@
 import DiffusionCore
-import DiffusionDetectors
 import DiffusionFormats
 import DiffusionModels
 import Foundation
@@ -15,11 +14,12 @@ struct Conditioning {
         let scale: Float
     }
 
-    /// One IP-Adapter image's tokens `[1, tokens, cross_attention_dim]` and its scale.
+    /// One IP-Adapter image's tokens `[1, tokens, cross_attention_dim]`, its scale and its adapter's projections.
     struct ImagePrompt {
         let positive: Tensor
         let negative: Tensor
         let scale: Float
+        let layers: [IPAdapterProjection]
     }
 
     let text: PromptEmbeddings
@@ -47,7 +47,7 @@ struct Conditioning {
         imagePrompts.map {
             IPAdapterTokens(
                 tokens: rows(positive: $0.positive, negative: guidance == nil ? nil : $0.negative, batch: batch),
-                scale: $0.scale)
+                scale: $0.scale, layers: $0.layers)
         }
     }
 
@@ -65,47 +65,49 @@ struct Conditioning {
 }
 
 extension Conditioning {
-    /// Prepares the conditioning of `request`: the prompt embeddings, the control maps (the image
-    /// resized to the output size with Lanczos, then each modality's detector when detection is
-    /// on) and the reference images' tokens.
-    init(_ request: ResolvedRequest, controlImage: RGBImage, referenceImages: [RGBImage], models: ModelCache,
-         modelsDirectory: URL) throws {
-        let guidance = request.doClassifierFreeGuidance ? Float(request.guidance) : nil
-        let encoder = try models.promptEncoder(request.model)
+    /// Prepares the conditioning of a generation: the prompt embeddings, the control maps (each
+    /// image resized to the output size with Lanczos, then its detector when it names one) and
+    /// the reference images' tokens with their adapter's projections.
+    init(
+        _ parameters: GenerationParameters, guidance: Float?, controlNets: [ControlNetInput], ipAdapter: IPAdapterInput?,
+        model: ModelFolder, store: ModelStore, modelsDirectory: URL
+    ) throws {
+        let encoder = try store.promptEncoder(model)
         let text = try encoder.encode(
-            prompt: request.prompt, negativePrompt: request.negativePrompt, classifierFreeGuidance: guidance != nil)
-        let (w, h) = (Float(request.width), Float(request.height))
+            prompt: parameters.prompt, negativePrompt: parameters.negativePrompt, classifierFreeGuidance: guidance != nil)
+        let (w, h) = (Float(parameters.width), Float(parameters.height))
         self.init(
-            text: text, timeIds: request.model.family == .sdxl ? Tensor(shape: [1, 6], values: [h, w, 0, 0, h, w]) : nil,
-            controls: try Self.controls(request, image: controlImage, models: models, modelsDirectory: modelsDirectory),
-            imagePrompts: try Self.imagePrompts(request, images: referenceImages, models: models),
+            text: text, timeIds: model.family == .sdxl ? Tensor(shape: [1, 6], values: [h, w, 0, 0, h, w]) : nil,
+            controls: try controlNets.map {
+                try Self.control($0, parameters: parameters, model: model, store: store, modelsDirectory: modelsDirectory)
+            },
+            imagePrompts: try ipAdapter.map { try Self.imagePrompts($0, model: model, store: store) } ?? [],
             guidance: guidance)
     }
 
-    private static func controls(
-        _ request: ResolvedRequest, image: RGBImage, models: ModelCache, modelsDirectory: URL
-    ) throws -> [Control] {
-        let resized = try image.resized(width: request.width, height: request.height, filter: .lanczos)
-        return try request.controlNets.map { controlNet in
-            var map = resized
-            if !request.disableModalityDetection,
-               let detector = try DetectorRegistry.makeDetector(modality: controlNet.modality.name, modelsDirectory: modelsDirectory) {
-                map = try detector.detect(resized)
-            }
-            let values = map.pixels.map { Float($0) / 255 }
-            return Control(
-                net: try models.controlNet(controlNet.folder, for: request.model),
-                image: Tensor(shape: [1, map.height, map.width, 3], values: values),
-                scale: Float(controlNet.modality.scale))
+    private static func control(
+        _ input: ControlNetInput, parameters: GenerationParameters, model: ModelFolder, store: ModelStore, modelsDirectory: URL
+    ) throws -> Control {
+        var map = try input.image.resized(width: parameters.width, height: parameters.height, filter: .lanczos)
+        if let modality = input.detect, let detector = try store.detector(modality, modelsDirectory: modelsDirectory) {
+            map = try detector.detect(map)
         }
+        return Control(
+            net: try store.controlNet(input.folder, for: model),
+            image: Tensor(shape: [1, map.height, map.width, 3], values: map.pixels.map { Float($0) / 255 }),
+            scale: Float(input.scale))
     }
 
-    private static func imagePrompts(_ request: ResolvedRequest, images: [RGBImage], models: ModelCache) throws -> [ImagePrompt] {
-        let adapter = try models.ipAdapter(request.ipAdapter, for: request.model)
-        return try zip(images, request.ipAdapterScales).map { image, scale in
+    private static func imagePrompts(_ input: IPAdapterInput, model: ModelFolder, store: ModelStore) throws -> [ImagePrompt] {
+        guard input.scales.count == input.images.count else {
+            throw PipelineError.invalidParameter(
+                "IP-Adapter scales", "one per image (\(input.images.count)), not \(input.scales.count)")
+        }
+        let adapter = try store.ipAdapter(input.folder, for: model)
+        return try zip(input.images, input.scales).map { image, scale in
             let pixels = try CLIPImagePreprocessing.pixelValues(image, imageSize: adapter.imageEncoder.config.imageSize)
             let tokens = try adapter.imageTokens(pixels)
-            return ImagePrompt(positive: tokens.positive, negative: tokens.negative, scale: Float(scale))
+            return ImagePrompt(positive: tokens.positive, negative: tokens.negative, scale: Float(scale), layers: adapter.layers)
         }
     }
 }

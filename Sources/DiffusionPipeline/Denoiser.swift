@@ -5,13 +5,15 @@ import DiffusionModels
 import DiffusionSchedulers
 import Foundation
 
-/// Denoises a batch of a request's samples and decodes them (SPEC §3 steps 4-6).
+/// Denoises a batch of a generation's samples and decodes them (SPEC §3 steps 4-6).
 ///
 /// Each sample owns its random generator (seeded `seed + i`) and its scheduler, and keeps its
 /// latent in PyTorch's NCHW order, so that every noise draw lands on the element torch's would:
 /// image i is the same whatever batch it runs in.
 struct Denoiser {
-    let request: ResolvedRequest
+    let parameters: GenerationParameters
+    let scheduler: SchedulerKind
+    let schedulerConfig: SchedulerConfig
     let conditioning: Conditioning
     let unet: UNet2DConditionModel
     let vae: AutoencoderKL
@@ -30,13 +32,19 @@ struct Denoiser {
 
     var latentShape: (channels: Int, height: Int, width: Int) {
         let scale = 1 << (vae.config.blockOutChannels.count - 1)
-        return (unet.config.inChannels, request.height / scale, request.width / scale)
+        return (unet.config.inChannels, parameters.height / scale, parameters.width / scale)
     }
 
     /// Runs the samples `indices`, calling `onStep` after every step with the step's index, the number
     /// of steps (twice the inference steps less one for the second-order Heun and KDPM2) and,
-    /// when the request asks for previews, the decoded current latents.
-    func run(_ indices: Range<Int>, onStep: (_ step: Int, _ steps: Int, _ previews: [RGBImage]?) throws -> Void) throws -> [RGBImage] {
+    /// with `parameters.previews`, the decoded current latents; `onStep` answering `.stop` ends
+    /// the run with `PipelineError.stopped`.
+    ///
+    /// - Throws: `PipelineError.nonFinite` when the UNet's guided output or the decoded image
+    ///   holds NaN or infinity (broken weights or configs), before it reaches the 8-bit conversion.
+    func run(
+        _ indices: Range<Int>, onStep: (_ step: Int, _ steps: Int, _ previews: [RGBImage]?) throws -> ProgressAction
+    ) throws -> [RGBImage] {
         var samples = try indices.map(makeSample)
         let timesteps = samples[0].scheduler.timesteps
         let batch = samples.count
@@ -54,22 +62,19 @@ struct Denoiser {
                 input, timesteps: [Float(t)], encoderHiddenStates: text, addedConditions: added,
                 controlNetResiduals: residuals, ipAdapterTokens: ipTokens)
             let outputs = guided(prediction, batch: batch)
+            guard outputs.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw PipelineError.nonFinite(stage: "UNet", step: step + 1) }
             for k in samples.indices { samples[k].step(modelOutput: outputs[k], timestep: t) }
-            try onStep(step, timesteps.count, request.intermediateImages ? try decode(samples.map(\.latent)) : nil)
+            let previews = parameters.previews ? try decode(samples.map(\.latent)) : nil
+            if try onStep(step, timesteps.count, previews) == .stop { throw PipelineError.stopped }
         }
         return try decode(samples.map(\.latent))
     }
 
     /// Sample i's scheduler and generator, and its initial latent `randn(1, 4, h, w) * init_noise_sigma`.
     private func makeSample(_ index: Int) throws -> Sample {
-        var scheduler = try makeScheduler(named: request.scheduler, config: request.model.schedulerConfig)
-        if var tcd = scheduler as? TCDScheduler {
-            // The ControlNet pipelines pass their `eta` (0.0) to every scheduler whose step takes one.
-            tcd.eta = 0
-            scheduler = tcd
-        }
-        try scheduler.setTimesteps(request.numInferenceSteps)
-        var random = TorchRandomSource(seed: request.seed(ofSample: index))
+        var scheduler = try scheduler.make(config: schedulerConfig, options: .controlNetPipeline)
+        try scheduler.setTimesteps(parameters.steps)
+        var random = TorchRandomSource(seed: parameters.seed(ofSample: index))
         let (c, h, w) = latentShape
         let sigma = scheduler.initNoiseSigma
         // Drawn before the generator is stored: the scheduler's noise continues the stream after it.
@@ -83,7 +88,9 @@ struct Denoiser {
         _ input: Tensor, timestep: Float, text: Tensor, added: SDXLAddedConditions?, images: [Tensor], step: Int, of count: Int
     ) throws -> ControlNetResiduals? {
         let n = Double(count)
-        guard Double(step) / n >= request.controlStart, Double(step + 1) / n <= request.controlEnd else { return nil }
+        guard !conditioning.controls.isEmpty, Double(step) / n >= parameters.controlStart,
+              Double(step + 1) / n <= parameters.controlEnd
+        else { return nil }
         let parts = try zip(conditioning.controls, images).map { control, image in
             try control.net(
                 input, timesteps: [timestep], encoderHiddenStates: text, controlImage: image,
@@ -109,6 +116,7 @@ struct Denoiser {
         try latents.map { latent in
             let scaled = nhwc([latent.map { $0 / vae.scalingFactor }])
             let image = try vae.decode(scaled)
+            guard image.scalars.allSatisfy(\.isFinite) else { throw PipelineError.nonFinite(stage: "VAE decoder", step: nil) }
             let (height, width) = (image.shape[1], image.shape[2])
             let pixels = image.scalars.map { x -> UInt8 in
                 UInt8((min(max(x / 2 + 0.5, 0), 1) * 255).rounded(.toNearestOrEven))

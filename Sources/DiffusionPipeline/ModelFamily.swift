@@ -1,7 +1,7 @@
 /// The model families this runtime runs, named as the API names them (`model.type`).
 ///
-/// Each family fixes what a request may ask for (SPEC §2): its modality names, its presets,
-/// its image sizes and its default guidance.
+/// Each family fixes what a request may ask for (SPEC §2): its modalities, its image sizes and
+/// its default guidance.
 public enum ModelFamily: String, Codable, CaseIterable, Sendable {
     case sd15 = "sd-1_5"
     case sdxl = "sd-xl"
@@ -16,21 +16,8 @@ public enum ModelFamily: String, Codable, CaseIterable, Sendable {
         }
     }
 
-    /// The modality names a request may list, in the API's order.
-    public var modalities: [String] {
-        switch self {
-        case .sd15: return ["canny", "pose", "depth", "lines", "seg", "scribble", "lineart", "normal-map", "illusion"]
-        case .sdxl: return ["canny", "pose", "depth", "seg", "illusion", "scribble"]
-        }
-    }
-
-    /// The preset names a request may use.
-    public var presets: [String] {
-        switch self {
-        case .sd15: return ["character", "landscape", "city", "interior"]
-        case .sdxl: return ["character", "landscape"]
-        }
-    }
+    /// The modality names a request may list.
+    public var modalities: [String] { Modality.allCases.filter { $0.families.contains(self) }.map(\.rawValue) }
 
     /// The allowed width and height (both also multiples of 8).
     public var sizeRange: ClosedRange<Int> {

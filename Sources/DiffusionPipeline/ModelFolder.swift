@@ -1,9 +1,10 @@
 import DiffusionSchedulers
 import Foundation
 
-/// A diffusers pipeline folder of the models directory, checked complete (SPEC §1).
+/// A diffusers pipeline folder (SPEC §1), checked complete: `model_index.json`, the UNet, VAE,
+/// text encoders, tokenizers and scheduler config.
 public struct ModelFolder: Equatable, Sendable {
-    /// The folder's name under the models directory (the request's `modelId`).
+    /// The folder's name (a request's `modelId`).
     public let id: String
     public let url: URL
     public let family: ModelFamily
@@ -23,7 +24,33 @@ public struct ModelFolder: Equatable, Sendable {
     public var tokenizer2: URL? { family == .sdxl ? url.appendingPathComponent("tokenizer_2", isDirectory: true) : nil }
     public var schedulerConfigURL: URL { url.appendingPathComponent(Self.schedulerConfigPath) }
 
+    /// The scheduler `scheduler_config.json` names, nil when it names none of the 15.
+    public var defaultScheduler: SchedulerKind? { schedulerConfig.className.flatMap(SchedulerKind.init(rawValue:)) }
+
     static let schedulerConfigPath = "scheduler/scheduler_config.json"
+
+    /// Reads and checks the pipeline folder at `url`, without loading any weight.
+    ///
+    /// - Throws: `ModelFolderError`: no `model_index.json`, a pipeline class this runtime does
+    ///   not run, a missing file, or an unreadable JSON file, each naming the path.
+    public init(url: URL) throws {
+        let indexURL = url.appendingPathComponent("model_index.json")
+        guard FileManager.default.fileExists(atPath: indexURL.path) else { throw ModelFolderError.notAPipeline(url) }
+        let index: ModelIndex = try decodeModelJSON(at: indexURL)
+        guard let family = ModelFamily(pipelineClassName: index.className) else {
+            throw ModelFolderError.unsupportedPipeline(url, className: index.className)
+        }
+        for path in Self.requiredFiles(for: family)
+        where !FileManager.default.fileExists(atPath: url.appendingPathComponent(path).path) {
+            throw ModelFolderError.incomplete(url, missing: path)
+        }
+        self.id = url.lastPathComponent
+        self.url = url
+        self.family = family
+        // diffusers' SDXL pipelines default this to true when model_index.json omits it.
+        forceZerosForEmptyPrompt = family == .sdxl && (index.forceZerosForEmptyPrompt ?? true)
+        schedulerConfig = try decodeModelJSON(at: url.appendingPathComponent(Self.schedulerConfigPath))
+    }
 
     /// The files a generation reads, relative to the folder: what resolving checks.
     public static func requiredFiles(for family: ModelFamily) -> [String] {
@@ -44,20 +71,47 @@ public struct ModelFolder: Equatable, Sendable {
     }
 }
 
-/// Which IP-Adapter a request uses (`ipAdapterType`).
-public enum IPAdapterType: String, Codable, CaseIterable, Sendable {
-    case style, character
+/// Why a folder is not a usable pipeline folder.
+public enum ModelFolderError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The folder has no `model_index.json`.
+    case notAPipeline(URL)
+    /// `model_index.json` names a pipeline class this runtime does not run.
+    case unsupportedPipeline(URL, className: String)
+    /// A file a generation reads is missing (its path relative to the folder).
+    case incomplete(URL, missing: String)
+    /// A JSON file of the folder cannot be read or decoded.
+    case unreadable(URL, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notAPipeline(let url):
+            return "\(url.path) has no model_index.json: it is not a diffusers pipeline folder"
+        case .unsupportedPipeline(let url, let className):
+            return "model '\(url.lastPathComponent)' is a \(className); only Stable Diffusion 1.5 and SDXL pipelines are supported"
+        case .incomplete(let url, let missing):
+            return "model '\(url.lastPathComponent)' is incomplete: \(url.appendingPathComponent(missing).path) is missing"
+        case .unreadable(let url, let reason):
+            return "cannot read \(url.path): \(reason)"
+        }
+    }
 }
 
-/// An IP-Adapter folder, `ip-adapters/<family>/<type>/` (SPEC §1).
-public struct IPAdapterFolder: Equatable, Sendable {
-    public let type: IPAdapterType
-    public let url: URL
+/// Decodes a JSON file of a model folder, naming the file when it cannot.
+func decodeModelJSON<T: Decodable>(at url: URL) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+    } catch {
+        throw ModelFolderError.unreadable(url, reason: "\(error)")
+    }
+}
 
-    /// The original IP-Adapter layout: `image_proj.*` and `ip_adapter.<id>.to_k_ip/to_v_ip`.
-    public var weights: URL { url.appendingPathComponent("ip-adapter.safetensors") }
-    /// The CLIPVisionModelWithProjection folder.
-    public var imageEncoder: URL { url.appendingPathComponent("image_encoder", isDirectory: true) }
+/// The keys of `model_index.json` the runtime reads.
+private struct ModelIndex: Decodable {
+    let className: String
+    let forceZerosForEmptyPrompt: Bool?
 
-    public static let requiredFiles = ["ip-adapter.safetensors", "image_encoder/config.json", "image_encoder/model.safetensors"]
+    enum CodingKeys: String, CodingKey {
+        case className = "_class_name"
+        case forceZerosForEmptyPrompt = "force_zeros_for_empty_prompt"
+    }
 }

@@ -11,7 +11,7 @@ extension AssetMetadata {
         modality = request.modality
         guidance = request.guidance
         numInferenceSteps = request.numInferenceSteps
-        scheduler = request.scheduler
+        scheduler = request.scheduler.rawValue
         width = request.width
         height = request.height
         controlStart = request.controlStart

@@ -41,6 +41,14 @@ public struct AssetStore: Sendable {
         return asset
     }
 
+    /// Removes asset `id` (its sidecar first, so it stops being listed before its PNG goes);
+    /// an asset that is not there is no error.
+    public func remove(_ id: String) {
+        guard Self.isValidId(id) else { return }
+        try? FileManager.default.removeItem(at: sidecarURL(id))
+        try? FileManager.default.removeItem(at: imageURL(id))
+    }
+
     /// The asset `id`.
     ///
     /// - Throws: `GenerationError` 400 naming `field` for a malformed id (checked before the

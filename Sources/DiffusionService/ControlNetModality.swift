@@ -1,3 +1,4 @@
+import DiffusionPipeline
 import Foundation
 
 /// One ControlNet of a request: its modality and its conditioning scale (SPEC §2, `modality`).

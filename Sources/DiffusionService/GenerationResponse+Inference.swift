@@ -15,13 +15,22 @@ extension GenerationResponse {
                 self.controlImage = controlImage
                 self.ipAdapterImages = ipAdapterImages
             }
+
+            /// The inputs of a job that stored nothing: the asset ids the request gave, and an
+            /// empty id for each image sent as a data URL.
+            public static func given(_ request: ResolvedRequest) -> InputAssets {
+                InputAssets(
+                    controlImage: request.controlImage.assetId ?? "",
+                    ipAdapterImages: request.ipAdapterImages.map { $0.assetId ?? "" })
+            }
         }
 
         /// Always `controlnet_ip_adapter`.
         public var type: String
         public var prompt: String
         public var negativePrompt: String?
-        /// The canonical form: every ControlNet as `name:scale`, presets expanded.
+        /// The first ControlNet's modality name: the schema's enum holds bare names only, so the
+        /// full `name:scale` list (presets expanded) is in each image's sidecar (Docs/REQUEST.md).
         public var modality: String
         /// The seed of sample 0, as a decimal string.
         public var seed: String
@@ -49,14 +58,14 @@ extension GenerationResponse {
         public var intermediateImages: Bool
 
         public init(_ request: ResolvedRequest, inputAssets: InputAssets, assets: AssetStore) {
-            let url = { (id: String) in assets.imageURL(id).absoluteString }
+            let url = { (id: String) in id.isEmpty ? "" : assets.imageURL(id).absoluteString }
             let single = inputAssets.ipAdapterImages.count == 1
             type = "controlnet_ip_adapter"
             prompt = request.prompt
             negativePrompt = request.negativePrompt
-            modality = request.modality
+            modality = request.controlNets.first?.modality.name ?? ""
             seed = String(request.seed)
-            scheduler = request.scheduler
+            scheduler = request.scheduler.rawValue
             guidance = request.guidance
             numInferenceSteps = request.numInferenceSteps
             numSamples = request.numSamples

@@ -43,7 +43,7 @@ public struct GenerationResponse: Codable, Equatable, Sendable {
         public var error: GenerationError.Detail?
     }
 
-    /// A finished job's response.
+    /// A finished job's response: `success`, or `failure` with `error`, or `canceled`.
     ///
     /// - Parameters:
     ///   - request: the resolved request that ran.
@@ -51,13 +51,14 @@ public struct GenerationResponse: Codable, Equatable, Sendable {
     ///   - inputAssets: the asset ids of the input images (those given as data URLs stored as assets).
     ///   - assets: the store, for the images' URLs.
     ///   - startedAt: when the generation started; it finished now.
-    ///   - error: nil for `success`, else why it failed.
+    ///   - status: how the job ended; by default `failure` when there is an `error`, else `success`.
+    ///   - error: why it failed.
     public init(
         request: ResolvedRequest, assetIds: [String], inputAssets: Inference.InputAssets, assets: AssetStore,
-        startedAt: Date, error: GenerationError? = nil
+        startedAt: Date, status: Job.Status? = nil, error: GenerationError? = nil
     ) {
         let created = timestamp(startedAt), updated = timestamp()
-        let status: Job.Status = error == nil ? .success : .failure
+        let status = status ?? (error == nil ? .success : .failure)
         job = Job(
             jobId: randomId(prefix: "job_"), jobType: "inference", status: status, progress: 1,
             createdAt: created, updatedAt: updated,

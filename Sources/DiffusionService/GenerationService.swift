@@ -1,29 +1,33 @@
 import DiffusionCore
 import DiffusionFormats
-import DiffusionModels
+import DiffusionPipeline
 import Foundation
 
-/// The runtime as a library: a models directory and an asset store, loaded models kept for reuse.
+/// The endpoint `POST /generate/controlnet-ip-adapter` as a library: request body, validation,
+/// the typed pipeline, the asset store and the response. The command line and the HTTP server
+/// are thin layers over it.
 ///
 /// ```swift
-/// let pipeline = GenerationPipeline(models: URL(fileURLWithPath: "Weights"), assets: URL(fileURLWithPath: "Assets"))
-/// let result = try pipeline.generate(try GenerationRequest(json: body)) { print($0) }
+/// let service = GenerationService(models: URL(fileURLWithPath: "Weights"), assets: URL(fileURLWithPath: "Assets"))
+/// let result = try service.generate(try GenerationRequest(json: body)) { print($0); return .proceed }
 /// result.images      // the pixels, in sample order
 /// result.response    // the endpoint's response ({"job": ..., "inference": ...})
 /// ```
-public final class GenerationPipeline: @unchecked Sendable {
+public final class GenerationService: Sendable {
     public let models: ModelsDirectory
     public let assets: AssetStore
-    private let cache = ModelCache()
+    /// The loaded models, shared by every request this service runs.
+    public let store: ModelStore
 
-    public init(models: URL, assets: URL) {
+    public init(models: URL, assets: URL, store: ModelStore = ModelStore()) {
         self.models = ModelsDirectory(url: models)
         self.assets = AssetStore(url: assets)
+        self.store = store
     }
 
     /// What one request produced.
     public struct Result: Sendable {
-        /// The generated images, in sample order.
+        /// The generated images, in sample order; none when the job failed or was canceled.
         public let images: [RGBImage]
         /// Their assets (PNG + sidecar in the asset store), in the same order.
         public let assets: [Asset]
@@ -33,77 +37,100 @@ public final class GenerationPipeline: @unchecked Sendable {
     /// Runs `request` (SPEC §3) and stores its images as assets.
     ///
     /// Validation and image decoding happen before any work or write: a bad request throws
-    /// `GenerationError` and leaves the asset store untouched.
-    public func generate(_ request: GenerationRequest, progress: ((GenerationProgress) -> Void)? = nil) throws -> Result {
+    /// `GenerationError` and leaves the asset store untouched. Once it runs, the job's outcome
+    /// is the response's: `success` with its assets, `failure` with the error, or `canceled` when
+    /// `progress` answered `.stop`; a job that does not succeed stores nothing.
+    public func generate(_ request: GenerationRequest, progress: ((GenerationProgress) -> ProgressAction)? = nil) throws -> Result {
         let started = Date()
         let resolved = try ResolvedRequest(request, models: models, assets: assets)
         let controlImage = try resolved.controlImage.load(from: assets)
         let references = try resolved.ipAdapterImages.map { try $0.load(from: assets) }
-        let images: [RGBImage]
+        var previews: [Asset] = []
         do {
-            images = try denoise(resolved, controlImage: controlImage, references: references, started: started, progress: progress)
-        } catch {
-            throw GenerationError(error)
-        }
-        let inputs = try storeInputs(resolved, controlImage: controlImage, references: references)
-        let outputs = try images.enumerated().map { i, image in
-            try assets.add(image, kind: .image, metadata: AssetMetadata(request: resolved, sample: i, parentId: inputs.controlImage),
-                           hidden: resolved.hideResults, outputIndex: i)
-        }
-        let response = GenerationResponse(
-            request: resolved, assetIds: outputs.map(\.id), inputAssets: inputs, assets: assets, startedAt: started)
-        return Result(images: images, assets: outputs, response: response)
-    }
-
-    /// The samples in batches of `samplesPerBatch`, each image the same as in a one-batch run.
-    private func denoise(
-        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date,
-        progress: ((GenerationProgress) -> Void)?
-    ) throws -> [RGBImage] {
-        let conditioning = try Conditioning(
-            request, controlImage: controlImage, referenceImages: references, models: cache, modelsDirectory: models.url)
-        let unet = try cache.unet(request.model)
-        unet.attach(Array(repeating: try cache.ipAdapter(request.ipAdapter, for: request.model), count: references.count))
-        let denoiser = Denoiser(request: request, conditioning: conditioning, unet: unet, vae: try cache.vae(request.model))
-        var images: [RGBImage] = []
-        for first in stride(from: 0, to: request.numSamples, by: Self.samplesPerBatch) {
-            let batch = first..<min(request.numSamples, first + Self.samplesPerBatch)
-            images += try denoiser.run(batch) { step, steps, previews in
-                try previews?.enumerated().forEach { k, preview in
-                    let metadata = AssetMetadata(request: request, sample: batch.lowerBound + k, step: step + 1)
-                    try assets.add(preview, kind: .intermediate, metadata: metadata, hidden: true, outputIndex: batch.lowerBound + k)
+            let images = try run(resolved, controlImage: controlImage, references: references) { report in
+                if let images = report.previews {
+                    previews += try zip(report.samples, images).map { sample, image in
+                        try self.assets.add(
+                            image, kind: .intermediate, metadata: AssetMetadata(request: resolved, sample: sample, step: report.step),
+                            hidden: true, outputIndex: sample)
+                    }
                 }
-                progress?(report(step: step + 1, of: steps, done: images.count, batch: batch.count,
-                                 total: request.numSamples, started: started))
+                return progress?(report) ?? .proceed
             }
+            return try store(images, of: resolved, controlImage: controlImage, references: references, started: started)
+        } catch {
+            previews.forEach { assets.remove($0.id) }
+            let failure = GenerationError(error)
+            let status: GenerationResponse.Job.Status = (error as? PipelineError) == .stopped ? .canceled : .failure
+            let response = GenerationResponse(
+                request: resolved, assetIds: [], inputAssets: .given(resolved), assets: assets, startedAt: started,
+                status: status, error: status == .failure ? failure : nil)
+            return Result(images: [], assets: [], response: response)
         }
-        return images
     }
 
-    /// Samples denoised together: one. On a CPU a sample's matrix products already have thousands
-    /// of rows (pixels), so batching samples buys little speed, while it changes which BLAS kernel
-    /// handles the edge rows and so the last bit of some sums: measured, one value in 12,288 of a
-    /// 64x64 image moved by one level. One sample at a time (both guidance halves together) keeps
-    /// every image bit-identical whatever `numSamples` is, and bounds memory to one sample's
-    /// activations at any size.
-    static let samplesPerBatch = 1
+    /// The typed pipeline's run of `request`; `onStep` may throw to fail it.
+    private func run(
+        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage],
+        onStep: @escaping (GenerationProgress) throws -> ProgressAction
+    ) throws -> [RGBImage] {
+        let pipeline = StableDiffusionPipeline(model: request.model, store: store, modelsDirectory: models.url)
+        let controlNets = request.controlNets.map {
+            ControlNetInput(
+                folder: $0.folder, image: controlImage, scale: $0.modality.scale,
+                detect: request.disableModalityDetection ? nil : Modality(rawValue: $0.modality.name))
+        }
+        // An error of `onStep` (a preview that cannot be stored) stops the run and is its outcome.
+        var failure: Error?
+        do {
+            return try pipeline.generate(
+                request.parameters, controlNets: controlNets,
+                ipAdapter: IPAdapterInput(folder: request.ipAdapter.url, images: references, scales: request.ipAdapterScales)
+            ) { report in
+                do { return try onStep(report) } catch {
+                    failure = error
+                    return .stop
+                }
+            }
+        } catch {
+            throw failure ?? error
+        }
+    }
 
-    private func report(step: Int, of steps: Int, done: Int, batch: Int, total: Int, started: Date) -> GenerationProgress {
-        let elapsed = Date().timeIntervalSince(started)
-        let finished = Double(done * steps + step * batch) / Double(max(1, total * steps))
-        return GenerationProgress(
-            step: step, steps: steps, imagesDone: done, images: total, elapsed: elapsed,
-            remaining: finished > 0 ? elapsed * (1 - finished) / finished : 0, batch: batch)
+    /// Stores the outputs and then the inputs given as data URLs; on any write error removes
+    /// what this job wrote, so a failed job leaves nothing listed.
+    private func store(
+        _ images: [RGBImage], of request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date
+    ) throws -> Result {
+        var written: [Asset] = []
+        do {
+            let inputs = try storeInputs(request, controlImage: controlImage, references: references) { written.append($0) }
+            let outputs = try images.enumerated().map { i, image in
+                let asset = try assets.add(
+                    image, kind: .image, metadata: AssetMetadata(request: request, sample: i, parentId: inputs.controlImage),
+                    hidden: request.hideResults, outputIndex: i)
+                written.append(asset)
+                return asset
+            }
+            let response = GenerationResponse(
+                request: request, assetIds: outputs.map(\.id), inputAssets: inputs, assets: assets, startedAt: started)
+            return Result(images: images, assets: outputs, response: response)
+        } catch {
+            written.forEach { assets.remove($0.id) }
+            throw error
+        }
     }
 
     /// Input images sent as data URLs become assets (kind `uploaded`, hidden when `imageHide`);
     /// asset ids are kept as they are.
     private func storeInputs(
-        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage]
+        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], written: (Asset) -> Void
     ) throws -> GenerationResponse.Inference.InputAssets {
         func store(_ input: ImageInput, _ image: RGBImage, parent: String?) throws -> String {
             if let id = input.assetId { return id }
-            return try assets.add(image, kind: .uploaded, metadata: AssetMetadata(parentId: parent), hidden: request.imageHide).id
+            let asset = try assets.add(image, kind: .uploaded, metadata: AssetMetadata(parentId: parent), hidden: request.imageHide)
+            written(asset)
+            return asset.id
         }
         return .init(
             controlImage: try store(request.controlImage, controlImage, parent: request.imageParentId),

@@ -1,3 +1,4 @@
+import DiffusionPipeline
 import Foundation
 
 /// The modality presets (SPEC §2): the defaults, each overridable by `<models>/presets.json`
@@ -64,5 +65,15 @@ extension ModelsDirectory {
     /// The presets of this models directory: the defaults overridden by `presets.json`.
     public func presets() throws -> ModalityPresets {
         try ModalityPresets(overridesAt: url.appendingPathComponent("presets.json"))
+    }
+}
+
+extension ModelFamily {
+    /// The preset names a request may use (SPEC §2).
+    public var presets: [String] {
+        switch self {
+        case .sd15: return ["character", "landscape", "city", "interior"]
+        case .sdxl: return ["character", "landscape"]
+        }
     }
 }

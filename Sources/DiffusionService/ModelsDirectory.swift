@@ -1,4 +1,4 @@
-import DiffusionSchedulers
+import DiffusionPipeline
 import Foundation
 
 /// The folder every model is read from (SPEC §1): diffusers pipeline folders by model id,
@@ -20,23 +20,15 @@ public struct ModelsDirectory: Sendable {
     ///   404 when there is no such model, 500 when its folder is incomplete or unreadable.
     public func model(_ id: String) throws -> ModelFolder {
         try Self.checkModelId(id)
-        let folder = url.appendingPathComponent(id, isDirectory: true)
-        let indexURL = folder.appendingPathComponent("model_index.json")
-        guard FileManager.default.fileExists(atPath: indexURL.path) else {
-            throw GenerationError.notFound("model '\(id)' not found in \(url.path)", field: "modelId")
+        do {
+            return try ModelFolder(url: url.appendingPathComponent(id, isDirectory: true))
+        } catch let error as ModelFolderError {
+            switch error {
+            case .notAPipeline: throw GenerationError.notFound("model '\(id)' not found in the models directory", field: "modelId")
+            case .unsupportedPipeline: throw GenerationError.badRequest(error.description, field: "modelId")
+            case .incomplete, .unreadable: throw GenerationError.internalError(error.description)
+            }
         }
-        let index: ModelIndex = try decodeJSON(at: indexURL)
-        guard let family = ModelFamily(pipelineClassName: index.className) else {
-            throw GenerationError.badRequest(
-                "model '\(id)' is a \(index.className); only Stable Diffusion 1.5 and SDXL pipelines are supported",
-                field: "modelId")
-        }
-        try requireFiles(ModelFolder.requiredFiles(for: family), in: folder, of: "model '\(id)'")
-        return ModelFolder(
-            id: id, url: folder, family: family,
-            // diffusers' SDXL pipelines default this to true when model_index.json omits it.
-            forceZerosForEmptyPrompt: family == .sdxl && (index.forceZerosForEmptyPrompt ?? true),
-            schedulerConfig: try decodeJSON(at: folder.appendingPathComponent(ModelFolder.schedulerConfigPath)))
     }
 
     /// The ControlNet folder `controlnets/<family>/<modality>/`.
@@ -101,16 +93,5 @@ func decodeJSON<T: Decodable>(at url: URL) throws -> T {
         return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
     } catch {
         throw GenerationError.internalError("cannot read \(url.path): \(error)")
-    }
-}
-
-/// The keys of `model_index.json` the runtime reads.
-private struct ModelIndex: Decodable {
-    let className: String
-    let forceZerosForEmptyPrompt: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case className = "_class_name"
-        case forceZerosForEmptyPrompt = "force_zeros_for_empty_prompt"
     }
 }

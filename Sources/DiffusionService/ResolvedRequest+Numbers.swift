@@ -1,3 +1,4 @@
+import DiffusionPipeline
 import Foundation
 
 extension ResolvedRequest {

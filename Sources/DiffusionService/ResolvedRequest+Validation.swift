@@ -1,4 +1,5 @@
 import DiffusionDetectors
+import DiffusionPipeline
 import DiffusionSchedulers
 import Foundation
 
@@ -76,7 +77,7 @@ extension ResolvedRequest {
     private static func checkDetectors(_ modalities: [ControlNetModality], models: ModelsDirectory) throws {
         for modality in modalities {
             do {
-                _ = try DetectorRegistry.makeDetector(modality: modality.name, modelsDirectory: models.url)
+                _ = try Modality(rawValue: modality.name)?.detector(modelsDirectory: models.url)
             } catch let error as DetectionError {
                 throw GenerationError.badRequest(error.description, field: "disableModalityDetection")
             }
@@ -91,20 +92,20 @@ extension ResolvedRequest {
         return type
     }
 
-    private static func scheduler(_ value: String?, model: ModelFolder) throws -> String {
+    private static func scheduler(_ value: String?, model: ModelFolder) throws -> SchedulerKind {
         if let value {
-            guard schedulerNames.contains(value) else {
+            guard let kind = SchedulerKind(rawValue: value) else {
                 throw GenerationError.badRequest(
                     "scheduler '\(value)' is not one of \(schedulerNames.joined(separator: ", "))", field: "scheduler")
             }
-            return value
+            return kind
         }
-        guard let name = model.schedulerConfig.className, schedulerNames.contains(name) else {
+        guard let kind = model.defaultScheduler else {
             throw GenerationError.internalError(
-                "\(model.schedulerConfigURL.path) names scheduler '\(model.schedulerConfig.className ?? "")', "
+                "model '\(model.id)': scheduler/scheduler_config.json names scheduler '\(model.schedulerConfig.className ?? "")', "
                     + "which is not supported; give `scheduler` in the request")
         }
-        return name
+        return kind
     }
 
     /// The request's seed, or a random one.

@@ -1,3 +1,5 @@
+import DiffusionPipeline
+import DiffusionSchedulers
 import Foundation
 
 /// A request validated against the models directory and the asset store, every default
@@ -42,8 +44,7 @@ public struct ResolvedRequest: Equatable, Sendable {
     public var guidance: Double
     public var width: Int
     public var height: Int
-    /// One of the 15 diffusers scheduler class names.
-    public var scheduler: String
+    public var scheduler: SchedulerKind
     /// The seed of sample 0; sample i uses `seed(ofSample: i)`.
     public var seed: UInt64
 
@@ -57,7 +58,15 @@ public struct ResolvedRequest: Equatable, Sendable {
     public var doClassifierFreeGuidance: Bool { guidance > 1 }
 
     /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (SPEC §3).
-    public func seed(ofSample index: Int) -> UInt64 { seed &+ UInt64(index) }
+    public func seed(ofSample index: Int) -> UInt64 { parameters.seed(ofSample: index) }
+
+    /// What the typed pipeline runs.
+    public var parameters: GenerationParameters {
+        GenerationParameters(
+            prompt: prompt, negativePrompt: negativePrompt, width: width, height: height, steps: numInferenceSteps,
+            guidance: guidance, scheduler: scheduler, seed: seed, numSamples: numSamples,
+            controlStart: controlStart, controlEnd: controlEnd, previews: intermediateImages)
+    }
 
     /// The ControlNets as a canonical `modality` string (`depth:0.5,pose:0.5`).
     public var modality: String { modalityString(controlNets.map(\.modality)) }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import DiffusionFormats
-import DiffusionPipeline
+import DiffusionService
 import Foundation
 
 /// `diffuse assets`: the asset store that requests refer to by id.
@@ -11,8 +11,8 @@ struct AssetsCommand: ParsableCommand {
         subcommands: [Add.self, List.self])
 
     struct Options: ParsableArguments {
-        @Option(help: ArgumentHelp("The asset store.", valueName: "dir"))
-        var assets: String = "Assets"
+        @Option(help: ArgumentHelp("The asset store (default: the package's Assets/).", valueName: "dir"))
+        var assets: String = PackagePaths.defaultFolder("Assets")
 
         var store: AssetStore { AssetStore(url: URL(fileURLWithPath: assets, isDirectory: true)) }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DiffusionCore
 import DiffusionDetectors
 import DiffusionFormats
+import DiffusionPipeline
 import Foundation
 
 /// `diffuse detect`: runs one modality's detector on an image, as the pipeline does when
@@ -11,14 +12,14 @@ struct DetectCommand: ParsableCommand {
         commandName: "detect",
         abstract: "Turn a control image into a modality's map (canny: white edges on black).",
         discussion: """
-            Modalities: \(DetectorRegistry.modalities.joined(separator: ", ")). canny is \
+            Modalities: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")). canny is \
             cv2.Canny(image, 100, 200) as controlnet_aux computes it; illusion has no detector \
             and writes the image unchanged; the others need neural detectors that are not \
             available yet. The output is written atomically: on any error no file is left.
             """)
 
     @Option(help: "The modality whose map to make, e.g. canny.")
-    var modality: String
+    var modality: Modality
 
     @Option(help: ArgumentHelp("The control image, a PNG or JPEG file.", valueName: "file"),
             completion: .file(extensions: ["png", "jpg", "jpeg"]))
@@ -29,7 +30,7 @@ struct DetectCommand: ParsableCommand {
     var output: String
 
     @Option(help: ArgumentHelp("The models directory, where neural detectors find their weights.", valueName: "dir"))
-    var models: String = "Weights"
+    var models: String = PackagePaths.defaultFolder("Weights")
 
     func validate() throws {
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "png" else {
@@ -41,8 +42,7 @@ struct DetectCommand: ParsableCommand {
         // The modality is checked first, so an unavailable one fails before any file is read.
         let detector: Detector?
         do {
-            detector = try DetectorRegistry.makeDetector(
-                modality: modality, modelsDirectory: URL(fileURLWithPath: models, isDirectory: true))
+            detector = try modality.detector(modelsDirectory: URL(fileURLWithPath: models, isDirectory: true))
         } catch {
             throw CommandFailure("\(error)")
         }
@@ -72,3 +72,5 @@ struct DetectCommand: ParsableCommand {
         return url
     }
 }
+
+extension Modality: ExpressibleByArgument {}

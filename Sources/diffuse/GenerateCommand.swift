@@ -1,57 +1,117 @@
 import ArgumentParser
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 
-/// `diffuse generate`: runs one request body of `POST /generate/controlnet-ip-adapter` (SPEC §5).
+/// `diffuse generate`: runs one request of `POST /generate/controlnet-ip-adapter` (SPEC §5),
+/// given as its JSON body or as flags.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Run a /generate/controlnet-ip-adapter request body and store the images as assets.",
+        abstract: "Generate images from a request body (--request) or from flags (--prompt, --control-image, ...).",
         discussion: """
+            Either --request FILE|- with a /generate/controlnet-ip-adapter JSON body, or the flags, \
+            which build the same request from image files:
+
+              diffuse generate --prompt "a red house" --control-image edges.png --modality canny \\
+                  --reference style.png -o house.png
+
             Prints the response JSON ({"job": ..., "inference": ...}) on standard output and the \
-            progress (step k of N, images done, elapsed time, time left) on standard error. Each \
-            image is <assets>/<assetId>.png with its metadata in <assetId>.json. On failure the \
-            exit status is 1 and standard output holds {"error": {"status", "message", "field"}}; \
-            nothing is written to the asset store for a request that fails validation.
+            progress on standard error (a bar on a terminal, a line per step otherwise). Each image \
+            is stored as <assets>/<assetId>.png with its metadata in <assetId>.json, and with -o also \
+            written where you ask. Exit status 0 when the job succeeded; 1 with {"error": ...} for a \
+            request that fails validation (nothing is written), or with the job's failure.
             """)
 
     @Option(help: ArgumentHelp("The request body, a JSON file, or - for standard input.", valueName: "file|-"))
-    var request: String
+    var request: String?
 
-    @Option(help: ArgumentHelp("The models directory (SPEC §1).", valueName: "dir"))
-    var models: String = "Weights"
+    @OptionGroup(title: "Request flags (instead of --request)")
+    var flags: RequestFlags
 
-    @Option(help: ArgumentHelp("The asset store: generated images and uploaded inputs.", valueName: "dir"))
-    var assets: String = "Assets"
+    @Option(name: [.customShort("o"), .long],
+            help: ArgumentHelp("Also write the images here: the path itself for one image, <name>-<i>.png for several.",
+                               valueName: "file.png"))
+    var output: String?
 
-    func run() throws {
-        let pipeline = GenerationPipeline(
-            models: URL(fileURLWithPath: models, isDirectory: true), assets: URL(fileURLWithPath: assets, isDirectory: true))
-        do {
-            let body = try readBody()
-            let result = try pipeline.generate(try GenerationRequest(json: body)) { progress in
-                FileHandle.standardError.write(Data("\(progress)\n".utf8))
-            }
-            try printJSON(result.response)
-        } catch {
-            try printJSON(GenerationError(error))
-            throw ExitCode.failure
+    @Option(help: ArgumentHelp("The models directory (SPEC §1; default: the package's Weights/).", valueName: "dir"))
+    var models: String = PackagePaths.defaultFolder("Weights")
+
+    @Option(help: ArgumentHelp("The asset store (default: the package's Assets/).", valueName: "dir"))
+    var assets: String = PackagePaths.defaultFolder("Assets")
+
+    /// The most bytes a request body may have (the endpoint's body limit).
+    static let bodyLimit = 64 << 20
+
+    func validate() throws {
+        if request != nil && flags.isGiven { throw ValidationError("give either --request or the request flags, not both") }
+        if request == nil && !flags.isGiven { throw ValidationError("give --request FILE|- or the request flags (--prompt, ...)") }
+        if let output, URL(fileURLWithPath: output).pathExtension.lowercased() != "png" {
+            throw ValidationError("-o '\(output)' must name a .png file")
         }
     }
 
-    private func readBody() throws -> Data {
+    func run() throws {
+        StandardStreams.ignoreBrokenPipes()
+        let modelsURL = URL(fileURLWithPath: models, isDirectory: true)
+        let service = GenerationService(models: modelsURL, assets: URL(fileURLWithPath: assets, isDirectory: true))
+        let display = ProgressDisplay()
+        let result: GenerationService.Result
         do {
-            return request == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-                : try Data(contentsOf: URL(fileURLWithPath: request))
+            let body = try self.body(models: modelsURL)
+            result = try service.generate(body) { progress in
+                display.show(progress)
+                return .proceed
+            }
+            display.finish()
         } catch {
-            throw GenerationError.badRequest("cannot read the request '\(request)': \(error.localizedDescription)")
+            display.finish()
+            try StandardStreams.writeOutput(json(GenerationError(error)))
+            throw ExitCode.failure
+        }
+        try StandardStreams.writeOutput(json(result.response))
+        guard result.response.job.status == .success else { throw ExitCode.failure }
+        try writeImages(result, from: service.assets)
+    }
+
+    private func body(models: URL) throws -> GenerationRequest {
+        guard let request else { return try flags.request(models: models) }
+        let data: Data
+        do {
+            data = request == "-" ? try StandardStreams.readInput(limit: Self.bodyLimit) : try Self.readFile(request)
+        } catch {
+            throw GenerationError.badRequest("cannot read the request '\(request)': \(error)")
+        }
+        return try GenerationRequest(json: data)
+    }
+
+    private static func readFile(_ path: String) throws -> Data {
+        if let problem = pathProblem(path, expectingFolder: false) { throw StreamError(problem) }
+        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw StreamError(error.localizedDescription) }
+    }
+
+    /// With -o: copies each image's PNG from the asset store to where the user asked.
+    private func writeImages(_ result: GenerationService.Result, from store: AssetStore) throws {
+        guard let output else { return }
+        let base = URL(fileURLWithPath: output)
+        for (i, asset) in result.assets.enumerated() {
+            let destination = result.assets.count == 1 ? base
+                : base.deletingLastPathComponent().appendingPathComponent("\(base.deletingPathExtension().lastPathComponent)-\(i).png")
+            try failing("cannot write '\(destination.path)'") {
+                try Data(contentsOf: store.imageURL(asset.id)).write(to: destination, options: .atomic)
+            }
         }
     }
 }
 
-/// Writes `value` as pretty-printed JSON on standard output.
-func printJSON<T: Encodable>(_ value: T) throws {
+/// `value` as pretty-printed JSON and a newline.
+func json<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
+
+/// Writes `value` as pretty-printed JSON on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+    try StandardStreams.writeOutput(json(value))
 }

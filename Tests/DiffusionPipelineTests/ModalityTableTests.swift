@@ -1,55 +1,44 @@
 import DiffusionCore
 import DiffusionDetectors
+import DiffusionPipeline
 import Foundation
 import Testing
 
-/// Which modalities have a detector, and what asking for the others says (SPEC §2).
-@Suite struct DetectorRegistryTests {
+/// The modality table: which families have each modality, which have a detector, and what
+/// asking for the others says (SPEC §2).
+@Suite struct ModalityTableTests {
     let models = URL(fileURLWithPath: "/models")
 
     @Test func cannyIsOpenCVsDefaultThresholds() throws {
-        let detector = try #require(try DetectorRegistry.makeDetector(modality: "canny", modelsDirectory: models))
+        let detector = try #require(try Modality.canny.detector(modelsDirectory: models))
         let canny = try #require(detector as? CannyDetector)
         #expect(canny.modality == "canny")
         #expect(canny.lowThreshold == 100 && canny.highThreshold == 200)
     }
 
     @Test func illusionHasNoDetector() throws {
-        #expect(try DetectorRegistry.makeDetector(modality: "illusion", modelsDirectory: models) == nil)
+        #expect(try Modality.illusion.detector(modelsDirectory: models) == nil)
     }
 
-    @Test(arguments: ["pose", "depth", "lines", "lineart", "scribble", "seg", "normal-map"])
-    func neuralModalitiesAreUnavailable(_ modality: String) {
-        #expect(DetectorRegistry.neuralModalities.contains(modality))
-        let error = #expect(throws: DetectionError.self) {
-            try DetectorRegistry.makeDetector(modality: modality, modelsDirectory: models)
-        }
-        #expect(error == .unavailable(modality: modality))
+    @Test(arguments: [Modality.pose, .depth, .lines, .lineart, .scribble, .seg, .normalMap])
+    func neuralModalitiesAreUnavailable(_ modality: Modality) {
+        let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
+        #expect(error == .unavailable(modality: modality.rawValue))
         let message = String(describing: error!)
-        #expect(message.contains("'\(modality)'"))
+        #expect(message.contains("'\(modality.rawValue)'"))
         #expect(message.contains("not available"))
-        #expect(message.contains("detectors/\(modality)/"))
+        #expect(message.contains("detectors/\(modality.rawValue)/"))
     }
 
-    @Test(arguments: ["", "Canny", "edges", "normal_map", "canny "])
-    func unknownNamesAreRefusedByName(_ name: String) {
-        let error = #expect(throws: DetectionError.self) {
-            try DetectorRegistry.makeDetector(modality: name, modelsDirectory: models)
-        }
-        #expect(error == .unknownModality(name))
-        let message = String(describing: error!)
-        #expect(message.contains("'\(name)'"))
-        #expect(message.contains("canny, pose, depth"))
-    }
-
-    @Test func everyModalityIsCannyIllusionOrNeural() {
-        #expect(DetectorRegistry.modalities.count == 9)
-        let others = Set(DetectorRegistry.modalities).subtracting(DetectorRegistry.neuralModalities)
-        #expect(others == ["canny", "illusion"])
+    /// The API's lists (the request schema's description of `modality`).
+    @Test func familiesListTheAPIsModalities() {
+        #expect(Set(ModelFamily.sd15.modalities)
+            == ["canny", "pose", "depth", "lines", "seg", "scribble", "lineart", "normal-map", "illusion"])
+        #expect(Set(ModelFamily.sdxl.modalities) == ["canny", "pose", "depth", "seg", "illusion", "scribble"])
+        #expect(Modality(rawValue: "normal-map") == .normalMap && Modality(rawValue: "normal_map") == nil)
     }
 
     @Test func neuralWeightsLiveUnderDetectors() {
-        let folder = DetectorRegistry.weightsDirectory(for: "depth", modelsDirectory: models)
-        #expect(folder.path == "/models/detectors/depth")
+        #expect(Modality.depth.weightsDirectory(modelsDirectory: models).path == "/models/detectors/depth")
     }
 }

@@ -1,6 +1,7 @@
 import DiffusionCore
 import DiffusionFormats
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
     @Test(arguments: manifest) func imagesMatchDiffusers(_ c: Case) throws {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: assets) }
-        let pipeline = GenerationPipeline(models: Self.root.appendingPathComponent(c.models), assets: assets)
+        let pipeline = GenerationService(models: Self.root.appendingPathComponent(c.models), assets: assets)
         let body = try Data(contentsOf: Self.cases.appendingPathComponent("\(c.name)/request.json"))
         let result = try pipeline.generate(try GenerationRequest(json: body))
         #expect(result.images.count == c.samples)

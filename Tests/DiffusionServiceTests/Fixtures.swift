@@ -1,5 +1,6 @@
 import DiffusionCore
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 
 /// A fresh folder under the system temporary directory, removed when the value goes away.

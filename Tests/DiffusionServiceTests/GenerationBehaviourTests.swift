@@ -2,6 +2,7 @@ import DiffusionCore
 import DiffusionDetectors
 import DiffusionFormats
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
@@ -22,10 +23,10 @@ import Testing
         return try GenerationRequest(json: JSONSerialization.data(withJSONObject: body))
     }
 
-    func withPipeline<T>(_ body: (GenerationPipeline) throws -> T) throws -> T {
+    func withPipeline<T>(_ body: (GenerationService) throws -> T) throws -> T {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("behaviour-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: assets) }
-        return try body(GenerationPipeline(models: Self.root.appendingPathComponent("Weights"), assets: assets))
+        return try body(GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets))
     }
 
     @Test func sampleIDependsOnlyOnSeedPlusI() throws {
@@ -61,6 +62,7 @@ import Testing
             var reports: [GenerationProgress] = []
             let result = try pipeline.generate(try request(seed: 5, samples: 2, ["intermediateImages": true, "hideResults": true])) {
                 reports.append($0)
+                return .proceed
             }
             let sidecars = try FileManager.default.contentsOfDirectory(atPath: pipeline.assets.url.path).filter { $0.hasSuffix(".json") }
             let assets = try sidecars.map { try pipeline.assets.asset(String($0.dropLast(5))) }

@@ -1,5 +1,6 @@
 import DiffusionCore
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 

@@ -1,10 +1,11 @@
 import DiffusionCore
 import DiffusionFormats
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
-/// Malformed requests through the library's whole path (`GenerationPipeline.generate`) on the
+/// Malformed requests through the library's whole path (`GenerationService.generate`) on the
 /// default models directory: each is refused with its status and field, and the asset store is
 /// left exactly as it was (nothing half-written, no uploaded inputs kept).
 @Suite struct MalformedRequestTests {
@@ -88,7 +89,7 @@ import Testing
     @Test(arguments: cases) func isRefusedAndWritesNothing(_ c: (name: String, body: Data, status: Int, field: String?)) throws {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: assets) }
-        let pipeline = GenerationPipeline(models: Self.root.appendingPathComponent("Weights"), assets: assets)
+        let pipeline = GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets)
         do {
             _ = try pipeline.generate(try GenerationRequest(json: c.body))
             Issue.record("\(c.name): accepted")

@@ -1,4 +1,5 @@
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 

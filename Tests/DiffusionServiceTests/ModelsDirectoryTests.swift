@@ -1,4 +1,5 @@
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
@@ -95,7 +96,7 @@ import Testing
         try environment.folder.write(#"{"_class_name": "FlowMatchEulerDiscreteScheduler"}"#,
                                      at: "models/sd15/scheduler/scheduler_config.json")
         #expect(error { try environment.resolve(body()) }?.status == 500)
-        #expect(try environment.resolve(adding: #""scheduler": "DDIMScheduler""#).scheduler == "DDIMScheduler")
+        #expect(try environment.resolve(adding: #""scheduler": "DDIMScheduler""#).scheduler == .ddim)
     }
 
     @Test func controlNetFolders() throws {

@@ -1,4 +1,5 @@
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
@@ -38,7 +39,8 @@ import Testing
         #expect(inference["type"] as? String == "controlnet_ip_adapter")
         #expect(inference["seed"] as? String == "18446744073709551615")
         #expect(inference["scheduler"] as? String == "PNDMScheduler")
-        #expect(inference["modality"] as? String == "canny:1.0")
+        // The schema's enum of bare names, not the `canny:1.0` form.
+        #expect(inference["modality"] as? String == "canny")
         #expect(inference["numSamples"] as? Int == 2 && inference["numInferenceSteps"] as? Int == 30)
         #expect(inference["guidance"] as? Double == 7.5 && inference["width"] as? Int == 512 && inference["height"] as? Int == 512)
         #expect(inference["controlStart"] as? Double == 0 && inference["controlEnd"] as? Double == 1)

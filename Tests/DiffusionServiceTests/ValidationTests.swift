@@ -1,4 +1,5 @@
 import DiffusionPipeline
+import DiffusionService
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
         #expect(resolved.ipAdapter.url.path.hasSuffix("models/ip-adapters/sd-1_5/style"))
         #expect(resolved.controlStart == 0 && resolved.controlEnd == 1)
         #expect(resolved.disableModalityDetection)
-        #expect(resolved.scheduler == "PNDMScheduler")
+        #expect(resolved.scheduler == .pndm)
         #expect(resolved.negativePrompt == nil)
         #expect(!resolved.hideResults && !resolved.intermediateImages && !resolved.imageHide && resolved.imageParentId == nil)
         #expect(resolved.controlNets.map(\.modality) == [ControlNetModality(name: "canny", scale: 1)])
@@ -33,7 +34,7 @@ import Testing
         #expect(resolved.model.family == .sdxl)
         #expect(resolved.guidance == 6)
         #expect(resolved.width == 512 && resolved.height == 512)
-        #expect(resolved.scheduler == "EulerDiscreteScheduler")
+        #expect(resolved.scheduler == .eulerDiscrete)
         #expect(resolved.model.schedulerConfig.className == "EulerDiscreteScheduler")
         #expect(resolved.model.forceZerosForEmptyPrompt, "model_index.json omits it: diffusers' default is true")
         #expect(resolved.model.textEncoder2?.lastPathComponent == "text_encoder_2")
@@ -146,7 +147,7 @@ import Testing
             "LMSDiscreteScheduler", "PNDMScheduler", "TCDScheduler", "UniPCMultistepScheduler",
         ]
         for name in names {
-            #expect(try environment.resolve(adding: #""scheduler": "\#(name)""#).scheduler == name)
+            #expect(try environment.resolve(adding: #""scheduler": "\#(name)""#).scheduler.rawValue == name)
         }
     }
 

@@ -1,0 +1,104 @@
+import DiffusionCore
+import DiffusionSchedulers
+import Foundation
+
+/// What one generation computes, typed (SPEC §3): the prompts, size, steps, guidance, scheduler,
+/// seed and sample count. ControlNets and IP-Adapter images come beside it, as
+/// `ControlNetInput` and `IPAdapterInput`.
+public struct GenerationParameters: Equatable, Sendable {
+    public var prompt: String
+    /// Nil: the empty prompt, or zero embeddings for SDXL models with `force_zeros_for_empty_prompt`.
+    public var negativePrompt: String?
+    /// Output size in pixels, multiples of 8.
+    public var width: Int
+    public var height: Int
+    public var steps: Int
+    /// Classifier-free guidance scale; nil: the family's default (7.5 for SD1.5, 6 for SDXL).
+    /// At most 1 turns guidance off (one pass, the negative prompt unused).
+    public var guidance: Double?
+    /// Nil: the scheduler of the model's `scheduler_config.json`.
+    public var scheduler: SchedulerKind?
+    /// The seed of sample 0; sample i draws from `(seed + i) mod 2^64`.
+    public var seed: UInt64
+    public var numSamples: Int
+    /// The fractions of the steps between which the ControlNets act (diffusers'
+    /// `control_guidance_start` and `control_guidance_end`).
+    public var controlStart: Double
+    public var controlEnd: Double
+    /// Decode each sample's predicted image after every step and hand it to the progress callback.
+    public var previews: Bool
+
+    public init(
+        prompt: String, negativePrompt: String? = nil, width: Int = 512, height: Int = 512, steps: Int = 30,
+        guidance: Double? = nil, scheduler: SchedulerKind? = nil, seed: UInt64 = 0, numSamples: Int = 1,
+        controlStart: Double = 0, controlEnd: Double = 1, previews: Bool = false
+    ) {
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.width = width
+        self.height = height
+        self.steps = steps
+        self.guidance = guidance
+        self.scheduler = scheduler
+        self.seed = seed
+        self.numSamples = numSamples
+        self.controlStart = controlStart
+        self.controlEnd = controlEnd
+        self.previews = previews
+    }
+
+    /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (SPEC §3).
+    public func seed(ofSample index: Int) -> UInt64 { seed &+ UInt64(index) }
+
+    /// Checks what the pipeline cannot run with; the endpoint's narrower ranges are the service's.
+    func validate() throws {
+        func check(_ ok: Bool, _ name: String, _ rule: String) throws {
+            if !ok { throw PipelineError.invalidParameter(name, rule) }
+        }
+        try check(width > 0 && width % 8 == 0, "width", "a positive multiple of 8, not \(width)")
+        try check(height > 0 && height % 8 == 0, "height", "a positive multiple of 8, not \(height)")
+        try check(steps >= 1, "steps", "at least 1, not \(steps)")
+        try check(numSamples >= 1, "numSamples", "at least 1, not \(numSamples)")
+        try check(guidance.map { $0.isFinite && $0 >= 0 } ?? true, "guidance", "a finite number >= 0")
+        try check((0...1).contains(controlStart) && (0...1).contains(controlEnd) && controlStart < controlEnd,
+                  "controlStart/controlEnd", "0 <= controlStart < controlEnd <= 1")
+    }
+}
+
+/// One ControlNet of a generation: its folder (a diffusers ControlNetModel), the image it reads
+/// and its conditioning scale.
+public struct ControlNetInput: Sendable {
+    public var folder: URL
+    /// Resized to the output size with Lanczos (SPEC §3 step 2), then run through `detect`'s detector.
+    public var image: RGBImage
+    public var scale: Double
+    /// The modality whose detector turns `image` into the map first; nil: `image` is the map.
+    public var detect: Modality?
+
+    public init(folder: URL, image: RGBImage, scale: Double = 1, detect: Modality? = nil) {
+        self.folder = folder
+        self.image = image
+        self.scale = scale
+        self.detect = detect
+    }
+}
+
+/// An IP-Adapter (a folder in the original layout: `ip-adapter.safetensors` + `image_encoder/`)
+/// with its reference images, each one adapter instance with its own scale (SPEC §3 step 3).
+public struct IPAdapterInput: Sendable {
+    public var folder: URL
+    public var images: [RGBImage]
+    /// One per image.
+    public var scales: [Double]
+
+    public init(folder: URL, images: [RGBImage], scales: [Double]) {
+        self.folder = folder
+        self.images = images
+        self.scales = scales
+    }
+
+    /// Every image at the same scale (diffusers' default 1.0; the endpoint's is 0.9).
+    public init(folder: URL, images: [RGBImage], scale: Double = 1) {
+        self.init(folder: folder, images: images, scales: Array(repeating: scale, count: images.count))
+    }
+}

@@ -1,0 +1,158 @@
+import DiffusionDetectors
+import DiffusionModels
+import Foundation
+
+/// The models a process has loaded, shared by every generation in it (Docs/ARCHITECTURE.md,
+/// "The model store").
+///
+/// Each model is loaded once per key even when requests ask for it at the same time, while
+/// loads of different keys run in parallel. Models are read-only once loaded: requests never
+/// change them. When the weights held pass `budget` bytes, the least recently used models are
+/// dropped (a request still using one keeps it alive until it finishes).
+public final class ModelStore: @unchecked Sendable {
+    /// What is cached: the kind of model and the files it was read from.
+    public struct Key: Hashable, Sendable {
+        public enum Kind: String, Sendable {
+            case unet, vae, textEncoders, controlNet, ipAdapter, detector
+        }
+
+        public let kind: Kind
+        public let path: String
+        /// The UNet a ControlNet or IP-Adapter was checked against.
+        public let base: String?
+    }
+
+    /// The most bytes of weights kept loaded (the weight files' sizes: weights keep their stored precision).
+    public let budget: Int
+
+    /// One key's load: its lock makes concurrent requests for the key wait for one load.
+    private final class Slot {
+        let lock = NSLock()
+        /// Set once `value` holds the loaded model (which may itself be nil, as `illusion`'s detector is).
+        var isLoaded = false
+        var value: Any?
+    }
+
+    private let lock = NSLock()
+    private var slots: [Key: Slot] = [:]
+    /// Bytes and last use of every loaded key, for the budget.
+    private var usage: [Key: (bytes: Int, lastUse: UInt64)] = [:]
+    private var clock: UInt64 = 0
+
+    /// - Parameter budget: bytes of weights to keep loaded; by default half the machine's memory.
+    public init(budget: Int = Int(ProcessInfo.processInfo.physicalMemory / 2)) {
+        self.budget = budget
+    }
+
+    /// The bytes of weights held now.
+    public var bytesLoaded: Int { lock.withLock { usage.values.reduce(0) { $0 + $1.bytes } } }
+
+    /// The keys loaded now.
+    public var keys: Set<Key> { lock.withLock { Set(usage.keys) } }
+
+    /// The model under `key`, loading it with `load` the first time; `files` are what it is read
+    /// from, whose sizes count against the budget.
+    func model<Model>(_ key: Key, files: [URL], _ load: () throws -> Model) throws -> Model {
+        let slot = lock.withLock { () -> Slot in
+            if let slot = slots[key] { return slot }
+            let slot = Slot()
+            slots[key] = slot
+            return slot
+        }
+        slot.lock.lock()
+        defer { slot.lock.unlock() }
+        if slot.isLoaded, let model = slot.value as? Model {
+            lock.withLock { touch(key) }
+            return model
+        }
+        let model = try load()
+        slot.value = model
+        slot.isLoaded = true
+        let bytes = files.reduce(0) { $0 + Self.size(of: $1) }
+        lock.withLock {
+            usage[key] = (bytes, 0)
+            touch(key)
+            evictOverBudget(keeping: key)
+        }
+        return model
+    }
+
+    private func touch(_ key: Key) {
+        clock += 1
+        usage[key]?.lastUse = clock
+    }
+
+    /// Drops the least recently used models until the rest fit the budget; `key`, just loaded, stays.
+    private func evictOverBudget(keeping key: Key) {
+        var total = usage.values.reduce(0) { $0 + $1.bytes }
+        for (victim, entry) in usage.sorted(by: { $0.value.lastUse < $1.value.lastUse }) where total > budget && victim != key {
+            usage[victim] = nil
+            slots[victim] = nil
+            total -= entry.bytes
+        }
+    }
+
+    /// The bytes of a file, or of every file under a folder.
+    static func size(of url: URL) -> Int {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: url.path, isDirectory: &isFolder) else { return 0 }
+        guard isFolder.boolValue else { return (try? manager.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
+        let files = manager.enumerator(at: url, includingPropertiesForKeys: [.fileSizeKey])
+        return (files?.allObjects as? [URL] ?? []).reduce(0) {
+            $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+        }
+    }
+}
+
+extension ModelStore {
+    func unet(_ model: ModelFolder) throws -> UNet2DConditionModel {
+        try self.model(Key(kind: .unet, path: model.unet.path, base: nil), files: [model.unet]) {
+            try UNet2DConditionModel(folder: model.unet)
+        }
+    }
+
+    func vae(_ model: ModelFolder) throws -> AutoencoderKL {
+        try self.model(Key(kind: .vae, path: model.vae.path, base: nil), files: [model.vae]) {
+            try AutoencoderKL(folder: model.vae)
+        }
+    }
+
+    func promptEncoder(_ model: ModelFolder) throws -> any PromptEncoder {
+        let files = [model.textEncoder] + (model.textEncoder2.map { [$0] } ?? [])
+        return try self.model(Key(kind: .textEncoders, path: model.url.path, base: nil), files: files) { () throws -> any PromptEncoder in
+            switch model.family {
+            case .sd15: return try StableDiffusionPromptEncoder(modelDirectory: model.url)
+            case .sdxl:
+                return try StableDiffusionXLPromptEncoder(
+                    modelDirectory: model.url, forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt)
+            }
+        }
+    }
+
+    /// A ControlNet, checked once to fit `model`'s UNet.
+    func controlNet(_ folder: URL, for model: ModelFolder) throws -> ControlNetModel {
+        let unet = try unet(model)
+        return try self.model(Key(kind: .controlNet, path: folder.path, base: model.unet.path), files: [folder]) {
+            let net = try ControlNetModel(folder: folder)
+            try net.checkFits(unet, folder: folder)
+            return net
+        }
+    }
+
+    /// An IP-Adapter is loaded for one UNet: its projections must fit that UNet's layers.
+    func ipAdapter(_ folder: URL, for model: ModelFolder) throws -> IPAdapter {
+        let unet = try unet(model)
+        return try self.model(Key(kind: .ipAdapter, path: folder.path, base: model.unet.path), files: [folder]) {
+            try IPAdapter(folder: folder, unet: unet)
+        }
+    }
+
+    /// `modality`'s detector with its weights from `modelsDirectory`, nil when it has none (`illusion`).
+    func detector(_ modality: Modality, modelsDirectory: URL) throws -> Detector? {
+        let weights = modality.weightsDirectory(modelsDirectory: modelsDirectory)
+        return try self.model(Key(kind: .detector, path: weights.path, base: nil), files: [weights]) {
+            try modality.detector(modelsDirectory: modelsDirectory)
+        }
+    }
+}
