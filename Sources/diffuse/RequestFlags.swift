@@ -35,20 +35,20 @@ struct RequestFlags: ParsableArguments {
     @Option(help: "style or character: which IP-Adapter reads the references.")
     var ipAdapterType: String?
 
-    @Option(help: "Images to make (default 1 here; the endpoint's default is 4).")
-    var samples: Double = 1
+    @Option(help: "Images to make (the endpoint's default is 4).")
+    var samples = 1
 
     @Option(help: "Denoising steps (default 30).")
-    var steps: Double?
+    var steps: Int?
 
     @Option(help: "Classifier-free guidance scale (default 7.5 for SD1.5, 6 for SDXL).")
     var guidance: Double?
 
     @Option(help: "Width in pixels, a multiple of 8 (default 512).")
-    var width: Double?
+    var width: Int?
 
     @Option(help: "Height in pixels, a multiple of 8 (default 512).")
-    var height: Double?
+    var height: Int?
 
     @Option(help: "A diffusers scheduler class name, e.g. EulerDiscreteScheduler (default: the model's).")
     var scheduler: String?
@@ -71,11 +71,11 @@ struct RequestFlags: ParsableArguments {
         request.ipAdapterImages = try reference.map { try Self.dataURL($0, flag: "--reference") }
         request.ipAdapterScale = referenceScale
         request.ipAdapterType = ipAdapterType
-        request.numSamples = samples
-        request.numInferenceSteps = steps
+        request.numSamples = Double(samples)
+        request.numInferenceSteps = steps.map(Double.init)
         request.guidance = guidance
-        request.width = width
-        request.height = height
+        request.width = width.map(Double.init)
+        request.height = height.map(Double.init)
         request.scheduler = scheduler
         request.seed = seed.map(String.init)
         return request
