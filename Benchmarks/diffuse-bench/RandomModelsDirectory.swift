@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// A full-size models directory (SPEC §1) with random F16 weights, what `diffuse-bench generate`
+/// A full-size models directory (Docs/SPEC.md §1) with random F16 weights, what `diffuse-bench generate`
 /// (and, for SD1.5, `reference_generate.py`) runs: one pipeline folder, one canny ControlNet and the
 /// base `style` IP-Adapter with a ViT-H image encoder, each model's config and weight shapes read
 /// from Benchmarks/<kind>/<name>.json and .weights.json, and the files without weights (tokenizers,

@@ -4,7 +4,7 @@ import DiffusionModels
 import Foundation
 
 /// What every step of a request's denoising is conditioned on, prepared once per request
-/// (SPEC §3 steps 1-3). Batches are built from it: with classifier-free guidance the rows are
+/// (Docs/SPEC.md §3 steps 1-3). Batches are built from it: with classifier-free guidance the rows are
 /// the negative copies first, then the positive ones, as diffusers concatenates them.
 struct Conditioning {
     /// One ControlNet with the map it reads (`[1, height, width, 3]` in [0, 1]) and its scale.

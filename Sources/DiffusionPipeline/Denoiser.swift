@@ -5,7 +5,7 @@ import DiffusionModels
 import DiffusionSchedulers
 import Foundation
 
-/// Denoises a batch of a generation's samples and decodes them (SPEC §3 steps 4-6).
+/// Denoises a batch of a generation's samples and decodes them (Docs/SPEC.md §3 steps 4-6).
 ///
 /// Each sample owns its random generator (seeded `seed + i`) and its scheduler, and keeps its
 /// latent in PyTorch's NCHW order, so that every noise draw lands on the element torch's would:

@@ -2,7 +2,7 @@ import DiffusionCore
 import DiffusionSchedulers
 import Foundation
 
-/// What one generation computes, typed (SPEC §3): the prompts, size, steps, guidance, scheduler,
+/// What one generation computes, typed (Docs/SPEC.md §3): the prompts, size, steps, guidance, scheduler,
 /// seed and sample count. ControlNets and IP-Adapter images come beside it, as
 /// `ControlNetInput` and `IPAdapterInput`.
 public struct GenerationParameters: Equatable, Sendable {
@@ -47,7 +47,7 @@ public struct GenerationParameters: Equatable, Sendable {
         self.previews = previews
     }
 
-    /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (SPEC §3).
+    /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (Docs/SPEC.md §3).
     public func seed(ofSample index: Int) -> UInt64 { seed &+ UInt64(index) }
 
     /// Checks what the pipeline cannot run with; the endpoint's narrower ranges are the service's.
@@ -69,7 +69,7 @@ public struct GenerationParameters: Equatable, Sendable {
 /// and its conditioning scale.
 public struct ControlNetInput: Sendable {
     public var folder: URL
-    /// Resized to the output size with Lanczos (SPEC §3 step 2), then run through `detect`'s detector.
+    /// Resized to the output size with Lanczos (Docs/SPEC.md §3 step 2), then run through `detect`'s detector.
     public var image: RGBImage
     public var scale: Double
     /// The modality whose detector turns `image` into the map first; nil: `image` is the map.
@@ -84,7 +84,7 @@ public struct ControlNetInput: Sendable {
 }
 
 /// An IP-Adapter (a folder in the original layout: `ip-adapter.safetensors` + `image_encoder/`)
-/// with its reference images, each one adapter instance with its own scale (SPEC §3 step 3).
+/// with its reference images, each one adapter instance with its own scale (Docs/SPEC.md §3 step 3).
 public struct IPAdapterInput: Sendable {
     public var folder: URL
     public var images: [RGBImage]

@@ -1,7 +1,7 @@
 import DiffusionDetectors
 import Foundation
 
-/// The control modalities (SPEC §2): the one table saying which families have a ControlNet for
+/// The control modalities (Docs/SPEC.md §2): the one table saying which families have a ControlNet for
 /// each and which detector turns a control image into its map.
 ///
 /// To add a detector: its type in DiffusionDetectors, and its case in `detector(modelsDirectory:)`.

@@ -1,6 +1,6 @@
 /// The model families this runtime runs, named as the API names them (`model.type`).
 ///
-/// Each family fixes what a request may ask for (SPEC §2): its modalities, its image sizes and
+/// Each family fixes what a request may ask for (Docs/SPEC.md §2): its modalities, its image sizes and
 /// its default guidance.
 public enum ModelFamily: String, Codable, CaseIterable, Sendable {
     case sd15 = "sd-1_5"

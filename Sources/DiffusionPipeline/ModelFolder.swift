@@ -1,7 +1,7 @@
 import DiffusionSchedulers
 import Foundation
 
-/// A diffusers pipeline folder (SPEC §1), checked complete: `model_index.json`, the UNet, VAE,
+/// A diffusers pipeline folder (Docs/SPEC.md §1), checked complete: `model_index.json`, the UNet, VAE,
 /// text encoders, tokenizers and scheduler config.
 public struct ModelFolder: Equatable, Sendable {
     /// The folder's name (a request's `modelId`).

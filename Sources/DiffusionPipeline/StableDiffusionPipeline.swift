@@ -4,7 +4,7 @@ import DiffusionSchedulers
 import Foundation
 
 /// The typed diffusion pipeline over one model folder: diffusers' `StableDiffusionControlNetPipeline`
-/// / `StableDiffusionXLControlNetPipeline` with IP-Adapters (SPEC §3), with zero or more
+/// / `StableDiffusionXLControlNetPipeline` with IP-Adapters (Docs/SPEC.md §3), with zero or more
 /// ControlNets and reference images. It knows nothing of JSON, assets or jobs, and writes nothing.
 ///
 /// ```swift
@@ -18,7 +18,7 @@ public struct StableDiffusionPipeline: Sendable {
     public let model: ModelFolder
     public let store: ModelStore
     /// Where detectors find their weights (`<models>/detectors/<modality>/`): by default the
-    /// folder holding the model folder, the models directory of SPEC §1.
+    /// folder holding the model folder, the models directory of Docs/SPEC.md §1.
     public let modelsDirectory: URL
 
     public init(model: ModelFolder, store: ModelStore = ModelStore(), modelsDirectory: URL? = nil) {

@@ -2,7 +2,7 @@ import DiffusionCore
 import DiffusionFormats
 import Foundation
 
-/// A folder of images (SPEC §2, §5): each asset is `<folder>/<id>.png` plus its metadata,
+/// A folder of images (Docs/SPEC.md §2, §5): each asset is `<folder>/<id>.png` plus its metadata,
 /// `<folder>/<id>.json`.
 ///
 /// Both files are written atomically (a temporary file in the folder, then a rename), the

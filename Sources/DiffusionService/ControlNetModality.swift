@@ -1,7 +1,7 @@
 import DiffusionPipeline
 import Foundation
 
-/// One ControlNet of a request: its modality and its conditioning scale (SPEC §2, `modality`).
+/// One ControlNet of a request: its modality and its conditioning scale (Docs/SPEC.md §2, `modality`).
 public struct ControlNetModality: Equatable, Codable, Sendable, CustomStringConvertible {
     /// A modality name (`canny`, `depth`, ...), the ControlNet folder's name.
     public var name: String

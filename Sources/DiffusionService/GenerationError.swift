@@ -2,7 +2,7 @@ import DiffusionDetectors
 import DiffusionFormats
 import Foundation
 
-/// A failed generation as the endpoint reports it (SPEC §4): an HTTP-like status, a message
+/// A failed generation as the endpoint reports it (Docs/SPEC.md §4): an HTTP-like status, a message
 /// for the user and, when one request field is to blame, its name.
 ///
 /// Encodes as `{"error": {"status": 400, "message": "...", "field": "..."}}`.

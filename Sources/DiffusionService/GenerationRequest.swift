@@ -3,7 +3,7 @@ import Foundation
 /// The body of `POST /generate/controlnet-ip-adapter`: exactly the fields of the request
 /// schema (`controlnet-ip-adapter.openapi.json`), as sent.
 ///
-/// Nothing here is validated or defaulted; `ResolvedRequest` does that once (SPEC §2).
+/// Nothing here is validated or defaulted; `ResolvedRequest` does that once (Docs/SPEC.md §2).
 /// Numbers are `Double` because the schema types them `number`; validation checks that the
 /// counts and sizes are whole. Decode a JSON body with `init(json:)`, which also lists the
 /// fields the schema does not know in `unknownFields`.
@@ -24,7 +24,7 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
     // Required.
     public var modelId: String
     public var prompt: String
-    /// `name[:value]` list or `preset[:value]` (SPEC §2).
+    /// `name[:value]` list or `preset[:value]` (Docs/SPEC.md §2).
     public var modality: String
 
     // Generation.

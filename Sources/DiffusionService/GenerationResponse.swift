@@ -1,6 +1,6 @@
 import Foundation
 
-/// The answer to a generation (SPEC §4), shaped as the response schema:
+/// The answer to a generation (Docs/SPEC.md §4), shaped as the response schema:
 /// `{"job": {...}, "inference": {...}, "warnings": [...]}`.
 public struct GenerationResponse: Codable, Equatable, Sendable {
     public var job: Job

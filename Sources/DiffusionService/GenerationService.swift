@@ -34,7 +34,7 @@ public final class GenerationService: Sendable {
         public let response: GenerationResponse
     }
 
-    /// Runs `request` (SPEC §3) and stores its images as assets.
+    /// Runs `request` (Docs/SPEC.md §3) and stores its images as assets.
     ///
     /// Validation and image decoding happen before any work or write: a bad request throws
     /// `GenerationError` and leaves the asset store untouched. Once it runs, the job's outcome

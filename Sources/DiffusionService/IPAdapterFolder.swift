@@ -5,7 +5,7 @@ public enum IPAdapterType: String, Codable, CaseIterable, Sendable {
     case style, character
 }
 
-/// An IP-Adapter folder, `ip-adapters/<family>/<type>/` (SPEC §1).
+/// An IP-Adapter folder, `ip-adapters/<family>/<type>/` (Docs/SPEC.md §1).
 public struct IPAdapterFolder: Equatable, Sendable {
     public let type: IPAdapterType
     public let url: URL

@@ -1,7 +1,7 @@
 import DiffusionPipeline
 import Foundation
 
-/// The modality presets (SPEC §2): the defaults, each overridable by `<models>/presets.json`
+/// The modality presets (Docs/SPEC.md §2): the defaults, each overridable by `<models>/presets.json`
 /// (`{"character": ["depth", "pose:0.8"], ...}`, members written as in a `modality` string).
 public struct ModalityPresets: Equatable, Sendable {
     /// Preset name to its ControlNets.
@@ -69,7 +69,7 @@ extension ModelsDirectory {
 }
 
 extension ModelFamily {
-    /// The preset names a request may use (SPEC §2).
+    /// The preset names a request may use (Docs/SPEC.md §2).
     public var presets: [String] {
         switch self {
         case .sd15: return ["character", "landscape", "city", "interior"]

@@ -1,7 +1,7 @@
 import DiffusionPipeline
 import Foundation
 
-/// The folder every model is read from (SPEC §1): diffusers pipeline folders by model id,
+/// The folder every model is read from (Docs/SPEC.md §1): diffusers pipeline folders by model id,
 /// `controlnets/<family>/<modality>/`, `ip-adapters/<family>/<type>/` and `presets.json`.
 ///
 /// Resolving checks that the folders and files a generation will read are there, so a
@@ -62,7 +62,7 @@ public struct ModelsDirectory: Sendable {
         return IPAdapterFolder(type: type, url: folder)
     }
 
-    /// Refuses ids that could leave `<models>` or name a hidden entry (SPEC §1).
+    /// Refuses ids that could leave `<models>` or name a hidden entry (Docs/SPEC.md §1).
     static func checkModelId(_ id: String) throws {
         guard !id.isEmpty, !id.contains("/"), !id.contains("\\"), !id.contains(".."), !id.hasPrefix("."),
               !id.contains("\0")

@@ -4,7 +4,7 @@ import DiffusionSchedulers
 import Foundation
 
 extension ResolvedRequest {
-    /// Validates `request` and fills in its defaults (SPEC §2).
+    /// Validates `request` and fills in its defaults (Docs/SPEC.md §2).
     ///
     /// Checks the model, ControlNets, IP-Adapter and asset ids exist, without loading any
     /// weight or decoding any image. A missing `seed` becomes a random one.
@@ -63,7 +63,7 @@ extension ResolvedRequest {
             warnings: warnings)
     }
 
-    /// Flux-only fields are accepted and ignored (SPEC §2).
+    /// Flux-only fields are accepted and ignored (Docs/SPEC.md §2).
     private static func fluxOnlyWarnings(_ request: GenerationRequest) -> [String] {
         let present: [(String, Bool)] = [
             ("negativePromptStrength", request.negativePromptStrength != nil),

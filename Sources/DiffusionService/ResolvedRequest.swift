@@ -3,7 +3,7 @@ import DiffusionSchedulers
 import Foundation
 
 /// A request validated against the models directory and the asset store, every default
-/// filled in (SPEC §2): what a generation runs. Build one with
+/// filled in (Docs/SPEC.md §2): what a generation runs. Build one with
 /// `init(_:models:assets:)`; nothing downstream reads the raw request.
 public struct ResolvedRequest: Equatable, Sendable {
     /// One ControlNet to run: its modality and scale, and its folder.
@@ -57,7 +57,7 @@ public struct ResolvedRequest: Equatable, Sendable {
     /// Classifier-free guidance (a negative pass) runs only when `guidance > 1`, as in diffusers.
     public var doClassifierFreeGuidance: Bool { guidance > 1 }
 
-    /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (SPEC §3).
+    /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (Docs/SPEC.md §3).
     public func seed(ofSample index: Int) -> UInt64 { parameters.seed(ofSample: index) }
 
     /// What the typed pipeline runs.

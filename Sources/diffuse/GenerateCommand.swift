@@ -3,7 +3,7 @@ import DiffusionPipeline
 import DiffusionService
 import Foundation
 
-/// `diffuse generate`: runs one request of `POST /generate/controlnet-ip-adapter` (SPEC §5),
+/// `diffuse generate`: runs one request of `POST /generate/controlnet-ip-adapter` (Docs/SPEC.md §5),
 /// given as its JSON body or as flags.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +34,7 @@ struct GenerateCommand: ParsableCommand {
                                valueName: "file.png"))
     var output: String?
 
-    @Option(help: ArgumentHelp("The models directory (SPEC §1; default: the package's Weights/).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The models directory (Docs/SPEC.md §1; default: the package's Weights/).", valueName: "dir"))
     var models: String = PackagePaths.defaultFolder("Weights")
 
     @Option(help: ArgumentHelp("The asset store (default: the package's Assets/).", valueName: "dir"))

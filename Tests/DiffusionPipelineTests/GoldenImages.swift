@@ -13,7 +13,7 @@ enum GoldenImages {
         try PNG.decode(Data(contentsOf: pipeline.appendingPathComponent(path)))
     }
 
-    /// The SPEC's bar, as EndToEndTests holds the service to it: within 6 levels at any pixel and
+    /// Docs/SPEC.md's bar, as EndToEndTests holds the service to it: within 6 levels at any pixel and
     /// 0.5 on average. Both sides run float32 with identical weights; what differs is summation
     /// order, amplified by the steps.
     static func expectClose(_ image: RGBImage, _ expected: RGBImage, _ label: String) {

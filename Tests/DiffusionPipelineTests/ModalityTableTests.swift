@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// The modality table: which families have each modality, which have a detector, and what
-/// asking for the others says (SPEC §2).
+/// asking for the others says (Docs/SPEC.md §2).
 @Suite struct ModalityTableTests {
     let models = URL(fileURLWithPath: "/models")
 

@@ -22,7 +22,7 @@ import Testing
     static let manifest: [Case] = try! JSONDecoder().decode(
         [Case].self, from: Data(contentsOf: cases.appendingPathComponent("manifest.json")))
 
-    /// The SPEC's bar: within 6 levels at any pixel and 0.5 on average. The models are float32 on
+    /// Docs/SPEC.md's bar: within 6 levels at any pixel and 0.5 on average. The models are float32 on
     /// both sides with identical weights; what differs is summation order, amplified by the steps.
     @Test(arguments: manifest) func imagesMatchDiffusers(_ c: Case) throws {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")

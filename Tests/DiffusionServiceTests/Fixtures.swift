@@ -31,7 +31,7 @@ final class TemporaryFolder {
     }
 }
 
-/// A models directory laid out as SPEC §1 with tiny JSON files and empty weight files (the
+/// A models directory laid out as Docs/SPEC.md §1 with tiny JSON files and empty weight files (the
 /// resolution only checks that files exist): `sd15` (PNDMScheduler) and `sdxl`
 /// (EulerDiscreteScheduler), some ControlNets for each family, both IP-Adapter types, and an
 /// asset store holding `controlAsset` and `styleAsset`.

@@ -3,7 +3,7 @@ import DiffusionService
 import Foundation
 import Testing
 
-/// The `modality` grammar, family restrictions and presets (SPEC §2).
+/// The `modality` grammar, family restrictions and presets (Docs/SPEC.md §2).
 @Suite struct ModalityTests {
     /// Resolves `modality` and returns its ControlNets as `name:scale` strings.
     private func controlNets(_ modality: String, model: String = "sd15", in environment: TestEnvironment) throws -> [String] {

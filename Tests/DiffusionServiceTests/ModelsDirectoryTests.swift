@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `ModelsDirectory`: safe model ids, the family from model_index.json, and the ControlNet
-/// and IP-Adapter folders (SPEC §1).
+/// and IP-Adapter folders (Docs/SPEC.md §1).
 @Suite struct ModelsDirectoryTests {
     @Test(arguments: ["", ".", "..", "../sd15", "sd15/..", "sd15/../sd15", "a/b", "/etc", "a\\b", "..\\sd15",
                       ".hidden", ".sd15", "sd15..", "x\u{0}y"])

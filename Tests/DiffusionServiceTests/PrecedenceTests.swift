@@ -3,7 +3,7 @@ import DiffusionService
 import Foundation
 import Testing
 
-/// SPEC §2's precedence: the first field given wins; the others are reported as ignored.
+/// Docs/SPEC.md §2's precedence: the first field given wins; the others are reported as ignored.
 @Suite struct PrecedenceTests {
     private let environment: TestEnvironment
 

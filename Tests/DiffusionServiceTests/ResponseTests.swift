@@ -3,7 +3,7 @@ import DiffusionService
 import Foundation
 import Testing
 
-/// The response JSON (SPEC §4): the schema's shape and field names.
+/// The response JSON (Docs/SPEC.md §4): the schema's shape and field names.
 @Suite struct ResponseTests {
     /// Encodes `value` and reads it back as a JSON object.
     private func jsonObject<T: Encodable>(_ value: T) throws -> [String: Any] {

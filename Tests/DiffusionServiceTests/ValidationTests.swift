@@ -3,7 +3,7 @@ import DiffusionService
 import Foundation
 import Testing
 
-/// `ResolvedRequest`: SPEC §2's defaults and ranges, every boundary just inside and just outside.
+/// `ResolvedRequest`: Docs/SPEC.md §2's defaults and ranges, every boundary just inside and just outside.
 @Suite struct ValidationTests {
     @Test func sd15Defaults() throws {
         let environment = try TestEnvironment.shared()

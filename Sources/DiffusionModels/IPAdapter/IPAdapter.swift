@@ -8,7 +8,7 @@ import Foundation
 /// tokens, and the `to_k_ip`/`to_v_ip` projections of every cross-attention of the UNet it was
 /// trained for.
 ///
-/// Folder layout (SPEC §1): `ip-adapter.safetensors` (`image_proj.*`, `ip_adapter.<id>.to_k_ip/to_v_ip`,
+/// Folder layout (Docs/SPEC.md §1): `ip-adapter.safetensors` (`image_proj.*`, `ip_adapter.<id>.to_k_ip/to_v_ip`,
 /// the ids numbering the UNet's cross-attentions 1, 3, 5, ... in diffusers' `attn_processors` order)
 /// and `image_encoder/` (a CLIPVisionModelWithProjection folder).
 public struct IPAdapter: Sendable {
