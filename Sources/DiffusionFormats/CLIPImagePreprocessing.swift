@@ -44,8 +44,14 @@ public enum CLIPImagePreprocessing {
         _ image: RGBImage, shortestEdge: Int, cropWidth: Int, cropHeight: Int
     ) throws -> RGBImage {
         let size = resizedSize(width: image.width, height: image.height, shortestEdge: shortestEdge)
-        let resized = try image.resized(width: size.width, height: size.height, filter: .bicubic)
-        return centerCropped(resized, width: cropWidth, height: cropHeight)
+        // Only the part the crop keeps is resized: memory follows the crop, not the aspect ratio.
+        func kept(_ size: Int, _ crop: Int) -> Range<Int> {
+            crop <= size ? (size - crop) / 2..<(size - crop) / 2 + crop : 0..<size
+        }
+        let part = try image.resized(
+            width: size.width, height: size.height, filter: .bicubic,
+            columns: kept(size.width, cropWidth), rows: kept(size.height, cropHeight))
+        return centerCropped(part, width: cropWidth, height: cropHeight)
     }
 
     /// transformers' `center_crop`, padding included.

@@ -25,28 +25,59 @@ extension RGBImage {
     ///
     /// - Throws: `ResampleError` when either image is empty.
     public func resized(width: Int, height: Int, filter: ResampleFilter) throws -> RGBImage {
-        guard width > 0, height > 0, self.width > 0, self.height > 0 else {
+        try resized(width: width, height: height, filter: filter, columns: 0..<width, rows: 0..<height)
+    }
+
+    /// The part `columns` x `rows` of `resized(width:height:filter:)`, computed without the
+    /// rest: each output pixel depends only on its own source window, so the part is exactly
+    /// the crop of the whole, while the work and memory are bounded by the part's size (a
+    /// 1 x 1,000,000 image resized for a 224-pixel crop touches 224 rows, not 224 million).
+    public func resized(
+        width: Int, height: Int, filter: ResampleFilter, columns: Range<Int>, rows: Range<Int>
+    ) throws -> RGBImage {
+        guard width > 0, height > 0, self.width > 0, self.height > 0, !columns.isEmpty, !rows.isEmpty,
+              columns.lowerBound >= 0, columns.upperBound <= width, rows.lowerBound >= 0, rows.upperBound <= height
+        else {
             throw ResampleError(message: "cannot resize \(self.width)x\(self.height) to \(width)x\(height)")
         }
         let horizontal = width != self.width
-            ? ResampleCoefficients(inputSize: self.width, outputSize: width, filter: filter) : nil
+            ? ResampleCoefficients(inputSize: self.width, outputSize: width, filter: filter, outputs: columns) : nil
         let vertical = height != self.height
-            ? ResampleCoefficients(inputSize: self.height, outputSize: height, filter: filter) : nil
+            ? ResampleCoefficients(inputSize: self.height, outputSize: height, filter: filter, outputs: rows) : nil
+        // Pillow's pass order, decided by the whole sizes (the part changes no rounding).
         let verticalFirst = height < self.height && self.height - height > 2 * (self.width - width)
+        let result: RGBImage
         if verticalFirst, let vertical {
             let shorter = resampledVertically(vertical, rowOffset: 0)
-            return horizontal.map { shorter.resampledHorizontally(rows: 0..<height, $0) } ?? shorter
+            result = horizontal.map { shorter.resampledHorizontally(rows: 0..<rows.count, $0) } ?? shorter
+        } else if let horizontal {
+            // Only the source rows some output row reads go through the horizontal pass.
+            let read = Self.rowsRead(by: vertical, rows: rows)
+            let narrower = resampledHorizontally(rows: read, horizontal)
+            result = vertical.map { narrower.resampledVertically($0, rowOffset: read.lowerBound) } ?? narrower
+        } else {
+            result = vertical.map { resampledVertically($0, rowOffset: 0) } ?? cropped(rows: rows)
         }
-        guard let horizontal else { return vertical.map { resampledVertically($0, rowOffset: 0) } ?? self }
-        // Only the source rows some output row reads go through the horizontal pass.
-        let rows = Self.rowsRead(by: vertical, height: self.height)
-        let narrower = resampledHorizontally(rows: rows, horizontal)
-        return vertical.map { narrower.resampledVertically($0, rowOffset: rows.lowerBound) } ?? narrower
+        // An axis left at its size was not resampled, so its part is cut out here.
+        return horizontal == nil ? result.cropped(columns: columns) : result
     }
 
-    private static func rowsRead(by vertical: ResampleCoefficients?, height: Int) -> Range<Int> {
-        guard let vertical, let last = vertical.first.indices.last else { return 0..<height }
+    /// The source rows the output rows read: all of `rows` when the height does not change.
+    private static func rowsRead(by vertical: ResampleCoefficients?, rows: Range<Int>) -> Range<Int> {
+        guard let vertical, let last = vertical.first.indices.last else { return rows }
         return vertical.first[0]..<(vertical.first[last] + vertical.count[last])
+    }
+
+    private func cropped(rows: Range<Int>) -> RGBImage {
+        RGBImage(width: width, height: rows.count, pixels: Array(pixels[3 * width * rows.lowerBound..<3 * width * rows.upperBound]))
+    }
+
+    private func cropped(columns: Range<Int>) -> RGBImage {
+        guard columns != 0..<width else { return self }
+        var out = [UInt8]()
+        out.reserveCapacity(3 * columns.count * height)
+        for y in 0..<height { out += pixels[3 * (y * width + columns.lowerBound)..<3 * (y * width + columns.upperBound)] }
+        return RGBImage(width: columns.count, height: height, pixels: out)
     }
 
     /// `_ImagingResampleHorizontal_8bpc` over the source rows `rows`.

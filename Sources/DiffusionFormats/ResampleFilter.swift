@@ -72,7 +72,10 @@ struct ResampleCoefficients {
     let weights: [Int32]
     let kernelSize: Int
 
-    init(inputSize: Int, outputSize: Int, filter: ResampleFilter) {
+    /// The coefficients of the output pixels `outputs` (all by default) of a resize from
+    /// `inputSize` to `outputSize`; arrays are indexed from `outputs.lowerBound`.
+    init(inputSize: Int, outputSize: Int, filter: ResampleFilter, outputs: Range<Int>? = nil) {
+        let outputs = outputs ?? 0..<outputSize
         // Pillow takes the source extent from a float box (0, size); the scale is that
         // float difference over the output size, in double.
         let scale = Double(Float(inputSize)) / Double(outputSize)
@@ -80,12 +83,12 @@ struct ResampleCoefficients {
         let support = filter.support * filterScale
         let inverseFilterScale = 1 / filterScale
         kernelSize = Int(ceil(support)) * 2 + 1
-        var first = [Int](repeating: 0, count: outputSize)
-        var count = [Int](repeating: 0, count: outputSize)
-        var weights = [Int32](repeating: 0, count: outputSize * kernelSize)
+        var first = [Int](repeating: 0, count: outputs.count)
+        var count = [Int](repeating: 0, count: outputs.count)
+        var weights = [Int32](repeating: 0, count: outputs.count * kernelSize)
         var kernel = [Double](repeating: 0, count: kernelSize)
-        for output in 0..<outputSize {
-            let center = (Double(output) + 0.5) * scale
+        for (output, position) in outputs.enumerated() {
+            let center = (Double(position) + 0.5) * scale
             // C's (int) conversion truncates toward zero, as Int(_:) does.
             let low = max(Int(center - support + 0.5), 0)
             let taps = max(min(Int(center + support + 0.5), inputSize) - low, 0)
