@@ -43,8 +43,9 @@ public final class GenerationService: Sendable {
     public func generate(_ request: GenerationRequest, progress: ((GenerationProgress) -> ProgressAction)? = nil) throws -> Result {
         let started = Date()
         let resolved = try ResolvedRequest(request, models: models, assets: assets)
-        let controlImage = try resolved.controlImage.load(from: assets)
-        let references = try resolved.ipAdapterImages.map { try $0.load(from: assets) }
+        var budget = PixelBudget()
+        let controlImage = try budget.load(resolved.controlImage, from: assets)
+        let references = try resolved.ipAdapterImages.map { try budget.load($0, from: assets) }
         var previews: [Asset] = []
         do {
             let images = try run(resolved, controlImage: controlImage, references: references) { report in

@@ -25,3 +25,21 @@ extension ImageInput {
         }
     }
 }
+
+/// The decoded pixels of a request's images so far, held to `RequestLimits.totalPixels`.
+struct PixelBudget {
+    private(set) var pixels = 0
+
+    /// Decodes `input`, refusing it when it takes the request past the limit.
+    mutating func load(_ input: ImageInput, from assets: AssetStore) throws -> RGBImage {
+        let image = try input.load(from: assets)
+        pixels += image.width * image.height
+        guard pixels <= RequestLimits.totalPixels else {
+            throw GenerationError.badRequest(
+                "the request's images hold more than \(RequestLimits.totalPixels / 1_000_000) megapixels together "
+                    + "(the limit per request); \(input.field) takes it to \(pixels / 1_000_000)",
+                field: input.field)
+        }
+        return image
+    }
+}

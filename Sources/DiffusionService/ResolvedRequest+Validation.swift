@@ -16,6 +16,8 @@ extension ResolvedRequest {
         if let concepts = request.concepts, !concepts.isEmpty {
             throw GenerationError.badRequest("concepts (LoRA) are not supported yet", field: "concepts")
         }
+        try Self.checkLength(request.prompt, "prompt")
+        try Self.checkLength(request.negativePrompt, "negativePrompt")
         let model = try models.model(request.modelId)
         let family = model.family
         var warnings = request.unknownFields.map { "unknown field '\($0)' ignored" }
@@ -30,6 +32,11 @@ extension ResolvedRequest {
 
         let controlImage = try Self.controlImage(request, assets: assets, warnings: &warnings)
         let ipAdapterImages = try Self.ipAdapterImages(request, assets: assets, warnings: &warnings)
+        guard ipAdapterImages.count <= RequestLimits.ipAdapterImages else {
+            throw GenerationError.badRequest(
+                "at most \(RequestLimits.ipAdapterImages) IP-Adapter images per request, not \(ipAdapterImages.count)",
+                field: "ipAdapterImages")
+        }
         let ipAdapterScales = try Self.ipAdapterScales(request, count: ipAdapterImages.count, warnings: &warnings)
         let ipAdapterType = try Self.ipAdapterType(request.ipAdapterType)
 
@@ -61,6 +68,12 @@ extension ResolvedRequest {
             seed: try Self.seed(request.seed),
             hideResults: request.hideResults ?? false, intermediateImages: request.intermediateImages ?? false,
             warnings: warnings)
+    }
+
+    private static func checkLength(_ text: String?, _ field: String) throws {
+        guard let text, text.count > RequestLimits.promptCharacters else { return }
+        throw GenerationError.badRequest(
+            "\(field) has more than \(RequestLimits.promptCharacters) characters (the limit per prompt)", field: field)
     }
 
     /// Flux-only fields are accepted and ignored (Docs/SPEC.md §2).

@@ -29,6 +29,10 @@ func pathProblem(_ path: String, expectingFolder: Bool) -> String? {
     switch (isFolder.boolValue, expectingFolder) {
     case (true, false): return "it is a folder, not a file"
     case (false, true): return "it is a file, not a folder"
+    case (false, false):
+        // A FIFO or device would block the read or never end.
+        let type = (try? FileManager.default.attributesOfItem(atPath: path)[.type]) as? FileAttributeType
+        return type == .typeRegular ? nil : "it is not a regular file"
     default: return nil
     }
 }

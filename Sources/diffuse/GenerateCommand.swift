@@ -40,9 +40,6 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The asset store (default: the package's Assets/).", valueName: "dir"))
     var assets: String = PackagePaths.defaultFolder("Assets")
 
-    /// The most bytes a request body may have (the endpoint's body limit).
-    static let bodyLimit = 64 << 20
-
     func validate() throws {
         if request != nil && flags.isGiven { throw ValidationError("give either --request or the request flags, not both") }
         if request == nil && !flags.isGiven { throw ValidationError("give --request FILE|- or the request flags (--prompt, ...)") }
@@ -78,7 +75,7 @@ struct GenerateCommand: ParsableCommand {
         guard let request else { return try flags.request(models: models) }
         let data: Data
         do {
-            data = request == "-" ? try StandardStreams.readInput(limit: Self.bodyLimit) : try Self.readFile(request)
+            data = request == "-" ? try StandardStreams.readInput(limit: RequestLimits.bodyBytes) : try Self.readFile(request)
         } catch {
             throw GenerationError.badRequest("cannot read the request '\(request)': \(error)")
         }
@@ -87,6 +84,8 @@ struct GenerateCommand: ParsableCommand {
 
     private static func readFile(_ path: String) throws -> Data {
         if let problem = pathProblem(path, expectingFolder: false) { throw StreamError(problem) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= RequestLimits.bodyBytes else { throw StreamError("it holds more than \(RequestLimits.bodyBytes >> 20) MB") }
         do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw StreamError(error.localizedDescription) }
     }
 

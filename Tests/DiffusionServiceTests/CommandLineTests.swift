@@ -1,0 +1,108 @@
+import DiffusionFormats
+import Foundation
+import Testing
+
+/// `diffuse generate` as a user runs it: the built binary, its flags and its streams.
+@Suite(.serialized) struct CommandLineTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/release/diffuse")
+
+    struct Run {
+        let status: Int32
+        let output: String
+    }
+
+    /// Runs `diffuse` with `arguments` from `folder`; `stdin`/`stdout`/`stderr` nil closes that stream.
+    static func run(
+        _ arguments: [String], in folder: URL, stdin: FileHandle? = FileHandle.nullDevice, stdout: Bool = true,
+        stderr: FileHandle? = FileHandle.nullDevice
+    ) throws -> Run {
+        // A shell closes the streams asked closed (`<&-`, `>&-`, `2>&-`) before exec.
+        let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let redirections = (stdin == nil ? " <&-" : "") + (stdout ? "" : " >&-") + (stderr == nil ? " 2>&-" : "")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec " + quoted.joined(separator: " ") + redirections]
+        process.currentDirectoryURL = folder
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        if let stdin { process.standardInput = stdin }
+        if let stderr { process.standardError = stderr }
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The example request's images as files, in a fresh folder.
+    static func inputs() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        for name in ["control", "style"] {
+            try FileManager.default.copyItem(
+                at: root.appendingPathComponent("Examples/images/\(name).png"), to: folder.url.appendingPathComponent("\(name).png"))
+        }
+        return folder
+    }
+
+    static func flags(_ folder: TemporaryFolder) -> [String] {
+        ["generate", "--prompt", "a red house", "--control-image", "control.png", "--reference", "style.png",
+         "--width", "64", "--height", "64", "--steps", "3", "--seed", "11", "--assets", folder.url.appendingPathComponent("Assets").path]
+    }
+
+    /// The flags build the same request as the JSON body: same images, bit for bit; -o writes them
+    /// where asked, from any working directory, with the package's Weights/ as the default models.
+    @Test func flagsAndRequestBodyGiveTheSameImages() throws {
+        let folder = try Self.inputs()
+        let flagged = try Self.run(Self.flags(folder) + ["--samples", "2", "-o", "out.png"], in: folder.url)
+        #expect(flagged.status == 0, "\(flagged.output)")
+        let first = try PNG.decode(Data(contentsOf: folder.url.appendingPathComponent("out-0.png")))
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("out-1.png").path))
+
+        let body: [String: Any] = [
+            "modelId": "tiny-sd15", "prompt": "a red house", "modality": "canny",
+            "controlImage": try RequestFlagsData.dataURL(folder.url.appendingPathComponent("control.png")),
+            "ipAdapterImages": [try RequestFlagsData.dataURL(folder.url.appendingPathComponent("style.png"))],
+            "width": 64, "height": 64, "numInferenceSteps": 3, "seed": "11", "numSamples": 1,
+        ]
+        try JSONSerialization.data(withJSONObject: body).write(to: folder.url.appendingPathComponent("body.json"))
+        let requested = try Self.run(
+            ["generate", "--request", "body.json", "--assets", folder.url.appendingPathComponent("Assets").path, "-o", "one.png"],
+            in: folder.url)
+        #expect(requested.status == 0, "\(requested.output)")
+        #expect(try PNG.decode(Data(contentsOf: folder.url.appendingPathComponent("one.png"))) == first)
+    }
+
+    @Test func closedOrDirectoryStandardInputIsAnError() throws {
+        let folder = try Self.inputs()
+        for (stdin, label) in [(nil as FileHandle?, "closed"), (try FileHandle(forReadingFrom: folder.url), "a directory")] {
+            let run = try Self.run(["generate", "--request", "-"], in: folder.url, stdin: stdin)
+            #expect(run.status == 1, "stdin \(label)")
+            #expect(run.output.contains("\"status\" : 400") && run.output.contains("cannot read the request"), "stdin \(label): \(run.output)")
+        }
+    }
+
+    @Test func fifoAsTheRequestIsRefusedNotWaitedOn() throws {
+        let folder = try Self.inputs()
+        let fifo = folder.url.appendingPathComponent("body.json")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let run = try Self.run(["generate", "--request", "body.json"], in: folder.url)
+        #expect(run.status == 1 && run.output.contains("not a regular file"), "\(run.output)")
+    }
+
+    @Test func closedStandardErrorStillSucceedsAndClosedStandardOutputFails() throws {
+        let folder = try Self.inputs()
+        let quiet = try Self.run(Self.flags(folder), in: folder.url, stderr: nil)
+        #expect(quiet.status == 0 && quiet.output.contains("\"status\" : \"success\""), "\(quiet.output)")
+        // The response cannot be written: the job's images exist, but the caller lost the answer.
+        let lost = try Self.run(Self.flags(folder), in: folder.url, stdout: false)
+        #expect(lost.status != 0)
+    }
+}
+
+/// The CLI's data URL form of an image file, rebuilt here to build the equivalent body.
+enum RequestFlagsData {
+    static func dataURL(_ file: URL) throws -> String {
+        "data:image/png;base64," + (try Data(contentsOf: file)).base64EncodedString()
+    }
+}
