@@ -26,7 +26,8 @@ public struct ModelsDirectory: Sendable {
             switch error {
             case .notAPipeline: throw GenerationError.notFound("model '\(id)' not found in the models directory", field: "modelId")
             case .unsupportedPipeline: throw GenerationError.badRequest(error.description, field: "modelId")
-            case .incomplete, .unreadable: throw GenerationError.internalError(error.description)
+            case .incomplete(_, let missing): throw GenerationError.internalError("model '\(id)' is incomplete: \(id)/\(missing) is missing")
+            case .unreadable(let file, let reason): throw GenerationError.internalError("cannot read \(relative(file)): \(reason)")
             }
         }
     }
@@ -39,7 +40,7 @@ public struct ModelsDirectory: Sendable {
         let folder = url.appendingPathComponent("controlnets/\(family.rawValue)/\(modality)", isDirectory: true)
         guard directoryExists(folder) else {
             throw GenerationError.notFound(
-                "no ControlNet for modality '\(modality)' of family \(family.rawValue) (expected \(folder.path))",
+                "no ControlNet for modality '\(modality)' of family \(family.rawValue) (expected \(relative(folder))/ in the models directory)",
                 field: "modality")
         }
         try requireFiles(["config.json", "diffusion_pytorch_model.safetensors"], in: folder,
@@ -55,7 +56,7 @@ public struct ModelsDirectory: Sendable {
         let folder = url.appendingPathComponent("ip-adapters/\(family.rawValue)/\(type.rawValue)", isDirectory: true)
         guard directoryExists(folder) else {
             throw GenerationError.notFound(
-                "no \(type.rawValue) IP-Adapter for family \(family.rawValue) (expected \(folder.path))",
+                "no \(type.rawValue) IP-Adapter for family \(family.rawValue) (expected \(relative(folder))/ in the models directory)",
                 field: "ipAdapterType")
         }
         try requireFiles(IPAdapterFolder.requiredFiles, in: folder, of: "the \(family.rawValue) \(type.rawValue) IP-Adapter")
@@ -76,8 +77,15 @@ public struct ModelsDirectory: Sendable {
 
     private func requireFiles(_ paths: [String], in folder: URL, of what: String) throws {
         for path in paths where !FileManager.default.fileExists(atPath: folder.appendingPathComponent(path).path) {
-            throw GenerationError.internalError("\(what) is incomplete: \(folder.appendingPathComponent(path).path) is missing")
+            throw GenerationError.internalError("\(what) is incomplete: \(relative(folder.appendingPathComponent(path))) is missing")
         }
+    }
+
+    /// `url` relative to the models directory: messages reach HTTP clients, who need not learn
+    /// where the server keeps its files.
+    func relative(_ url: URL) -> String {
+        let base = self.url.standardizedFileURL.path, path = url.standardizedFileURL.path
+        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : url.lastPathComponent
     }
 
     private func directoryExists(_ folder: URL) -> Bool {
