@@ -8,8 +8,10 @@ import Darwin
 
 /// Writes files so that readers see either the old file or the complete new one: the bytes
 /// go to a temporary file in the destination's folder (same file system, so `rename` is
-/// atomic), which then replaces the destination.
-enum AtomicFile {
+/// atomic), which is flushed to the disk and then replaces the destination; the folder is
+/// flushed too, so the new name survives a crash. Temporary files are named
+/// `.<name>.<uuid>.tmp`, so a killed writer's leftovers can be found and removed.
+public enum AtomicFile {
     /// Creates the temporary file, lets `body` stream into it with `write`, then renames it
     /// into place. On any failure the temporary file is removed and the destination is
     /// untouched. Failures are reported as `makeError(reason)`.
@@ -21,10 +23,13 @@ enum AtomicFile {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw makeError("cannot create \(temporary.path): \(errnoDescription())") }
+        // Messages name the file, not the folder: they may reach a client of the server.
+        let name = url.lastPathComponent
+        guard descriptor >= 0 else { throw makeError("cannot create a file beside \(name): \(errnoDescription())") }
         do {
-            try body { bytes in try writeAll(bytes, to: descriptor, makeError: makeError) }
-            guard close(descriptor) == 0 else { throw makeError("cannot close \(temporary.path): \(errnoDescription())") }
+            try body { bytes in try writeAll(bytes, to: descriptor, makeError: { makeError("cannot write \(name): \($0)") }) }
+            guard fsync(descriptor) == 0 else { throw makeError("cannot flush \(name) to the disk: \(errnoDescription())") }
+            guard close(descriptor) == 0 else { throw makeError("cannot close \(name): \(errnoDescription())") }
         } catch {
             close(descriptor)
             unlink(temporary.path)
@@ -33,8 +38,22 @@ enum AtomicFile {
         guard rename(temporary.path, url.path) == 0 else {
             let reason = errnoDescription()
             unlink(temporary.path)
-            throw makeError("cannot rename \(temporary.path) to \(url.path): \(reason)")
+            throw makeError("cannot put \(name) in place: \(reason)")
         }
+        syncFolder(folder)
+    }
+
+    /// Flushes a folder's entries (a rename) to the disk; a file system that cannot is no error.
+    private static func syncFolder(_ folder: URL) {
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+
+    /// Whether `name` is a temporary file of an unfinished write.
+    public static func isTemporary(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(".tmp")
     }
 
     private static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, makeError: (String) -> Error) throws {
@@ -42,7 +61,7 @@ enum AtomicFile {
         while offset < bytes.count {
             let written = posixWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw makeError("write failed: \(errnoDescription())") }
+            guard written > 0 else { throw makeError(errnoDescription()) }
             offset += written
         }
     }
