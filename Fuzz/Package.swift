@@ -23,6 +23,7 @@ let package = Package(
         harness("FuzzExif"),
         harness("FuzzRequest"),
         harness("FuzzModality"),
+        harness("FuzzSchedulerConfig"),
         // The PyTorch pickle reader gets its harness here (FuzzPickle) when it lands.
     ],
     swiftLanguageModes: [.v5]

@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzSafeTensors FuzzImage FuzzDataURL FuzzExif FuzzRequest FuzzModality)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzSafeTensors FuzzImage FuzzDataURL FuzzExif FuzzRequest FuzzModality FuzzSchedulerConfig)
 
 # -parse-as-library: libFuzzer's driver is the entry point (Targets/FuzzDriver); -enable-testing:
 # the harnesses reach internal parsers; lld: gold fails on these sanitized objects.
@@ -32,7 +32,7 @@ for target in "${targets[@]}"; do
     maxLength=()
     [[ $target == FuzzImage || $target == FuzzDataURL ]] && maxLength=(-max_len=16384)
     echo "== $target" >&2
-    if ASAN_OPTIONS=detect_leaks=0 .build/release/"$target" "${limit[@]}" "${maxLength[@]}" -rss_limit_mb=4096 \
+    if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build/release/"$target" "${limit[@]}" "${maxLength[@]}" -rss_limit_mb=4096 \
         -timeout=30 -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "Corpus/$target" \
         2> ".build/$target.log"; then
         grep -E "^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" ".build/$target.log" >&2
