@@ -36,9 +36,10 @@ public enum ImageDecoder {
 
     /// Decodes the PNG or JPEG file at `url`.
     ///
-    /// - Throws: `ImageDecodingError`, or the file system's error when the file cannot be read.
+    /// - Throws: `ImageDecodingError`, or `FileReadError` when the file cannot be read or is not
+    ///   a regular file.
     public static func decode(contentsOf url: URL) throws -> RGBImage {
-        try decode(Data(contentsOf: url))
+        try decode(RegularFile.read(url))
     }
 
     private static func unknownFormatMessage(_ data: Data) -> String {

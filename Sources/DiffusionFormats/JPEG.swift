@@ -43,9 +43,10 @@ public enum JPEG {
 
     /// Decodes the JPEG file at `url`.
     ///
-    /// - Throws: `ImageDecodingError`, or the file system's error when the file cannot be read.
+    /// - Throws: `ImageDecodingError`, or `FileReadError` when the file cannot be read or is not
+    ///   a regular file.
     public static func decode(contentsOf url: URL) throws -> RGBImage {
-        try decode(Data(contentsOf: url))
+        try decode(RegularFile.read(url))
     }
 
     /// Samples of 1 (gray), 3 (RGB) or 4 (stored CMYK) components as RGB, as Pillow's

@@ -16,13 +16,11 @@ final class MappedFile: @unchecked Sendable {
 
     /// Maps `url`; `makeError(reason)` reports failures.
     init(url: URL, makeError: (String) -> Error) throws {
-        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw makeError("cannot open: \(errnoDescription())") }
+        let descriptor: Int32, size: Int
+        do { (descriptor, size) = try RegularFile.openForReading(url) } catch let error as FileReadError {
+            throw makeError(error.reason)
+        }
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw makeError("cannot stat: \(errnoDescription())") }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw makeError("not a regular file") }
-        let size = Int(status.st_size)
         // mmap refuses zero bytes; an empty mapping stands in, and validation rejects it.
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)

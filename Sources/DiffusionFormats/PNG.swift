@@ -36,9 +36,10 @@ public enum PNG {
 
     /// Decodes the PNG file at `url`.
     ///
-    /// - Throws: `ImageDecodingError`, or the file system's error when the file cannot be read.
+    /// - Throws: `ImageDecodingError`, or `FileReadError` when the file cannot be read or is not
+    ///   a regular file.
     public static func decode(contentsOf url: URL) throws -> RGBImage {
-        try decode(Data(contentsOf: url))
+        try decode(RegularFile.read(url))
     }
 
     /// Encodes an image as an 8-bit RGB, non-interlaced PNG (libpng's default compression).

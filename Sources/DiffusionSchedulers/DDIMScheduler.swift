@@ -34,6 +34,7 @@ public struct DDIMScheduler: Scheduler {
         self.numInferenceSteps = numInferenceSteps
         timesteps = IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: noise.alphasCumprod.count, offset: stepsOffset)
             .map(Double.init)
+        try SchedulerError.requireTrainingTimesteps(timesteps.map { Int($0) }, train: noise.alphasCumprod.count, name, steps: numInferenceSteps)
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }

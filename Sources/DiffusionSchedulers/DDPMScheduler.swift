@@ -36,6 +36,7 @@ public struct DDPMScheduler: Scheduler {
         try SchedulerError.requireSteps(numInferenceSteps, name, maximum: train)
         timesteps = IntegerTimesteps.spaced(spacing, steps: numInferenceSteps, train: train, offset: stepsOffset)
             .map(Double.init)
+        try SchedulerError.requireTrainingTimesteps(timesteps.map { Int($0) }, train: train, name, steps: numInferenceSteps)
     }
 
     public mutating func scaleModelInput(_ sample: [Float], timestep: Double) -> [Float] { sample }

@@ -22,7 +22,9 @@ struct NoiseSchedule {
         var hasZeroSnrOption = true
     }
 
+    /// Every class builds its noise schedule first, so the config's values are checked here.
     init(_ scheduler: String, config: SchedulerConfig, defaults: Options = Options()) throws {
+        try config.validate(scheduler, defaults: defaults)
         let count = config.numTrainTimesteps ?? defaults.numTrainTimesteps
         let start = config.betaStart ?? defaults.betaStart, end = config.betaEnd ?? defaults.betaEnd
         var betas: [Float]
@@ -39,6 +41,7 @@ struct NoiseSchedule {
                 throw SchedulerError.unsupportedOption(scheduler: scheduler, option: "beta_schedule", value: schedule)
             }
         }
+        try Self.requirePositiveAlphas(betas, scheduler, config: config)
         let zeroSnr = defaults.hasZeroSnrOption && (config.rescaleBetasZeroSnr ?? defaults.rescaleBetasZeroSnr)
         if zeroSnr { betas = Self.rescaledToZeroTerminalSnr(betas) }
         self.betas = betas
@@ -46,6 +49,18 @@ struct NoiseSchedule {
         // The sigma-based classes nudge the last value off zero so that sigma stays finite.
         if zeroSnr && defaults.nudgesTerminalAlpha { cumprod[cumprod.count - 1] = 0x1p-24 }
         alphasCumprod = cumprod
+    }
+
+    /// Throws unless the float32 betas keep every alpha and every alphas_cumprod above 0, so
+    /// that each sigma is finite: values that pass as doubles can still round to 0 or 1, and
+    /// long schedules can drive the product to 0.
+    private static func requirePositiveAlphas(_ betas: [Float], _ scheduler: String, config: SchedulerConfig) throws {
+        guard betas.allSatisfy({ $0 > 0 && $0 < 1 }), let last = cumprod(betas.map { 1 - $0 }).last, last > 0 else {
+            let field = config.trainedBetas != nil ? "trained_betas" : "beta_start/beta_end/num_train_timesteps"
+            throw SchedulerError.invalidValue(
+                scheduler: scheduler, field: field, value: "betas in [\(betas.min() ?? 0), \(betas.max() ?? 0)]",
+                rule: "betas whose float32 values lie in ]0, 1[ and keep alphas_cumprod above 0")
+        }
     }
 
     /// `torch.linspace(start, end, count, dtype=float32)`: the step is a float and each half is

@@ -56,6 +56,7 @@ public struct PNDMScheduler: Scheduler {
             rungeKuttaTimesteps = Self.rungeKuttaTimesteps(Array(ascending.suffix(4)), half: stride / 2)
             timesteps = (rungeKuttaTimesteps + ascending.dropLast(3).reversed()).map(Double.init)
         }
+        try SchedulerError.requireTrainingTimesteps(timesteps.map { Int($0) }, train: train, name, steps: numInferenceSteps)
         counter = 0
         ets = []
     }

@@ -112,6 +112,11 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
     /// The schedule starts with a repeated timestep: diffusers, finding its place by timestep,
     /// would start at the second copy and run off the end of the schedule.
     case repeatedFirstTimestep(scheduler: String, steps: Int, timestep: Double)
+    /// A `scheduler_config.json` value no schedule can be built from; `rule` says what is allowed.
+    case invalidValue(scheduler: String, field: String, value: String, rule: String)
+    /// The schedule of `steps` steps reaches a timestep outside the `train` training timesteps
+    /// (through `steps_offset` or `lambda_min_clipped`), where diffusers would index out of range.
+    case timestepOutOfRange(scheduler: String, steps: Int, timestep: Int, train: Int)
 
     public var description: String {
         switch self {
@@ -124,12 +129,24 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
         case .repeatedFirstTimestep(let scheduler, let steps, let timestep):
             return "\(scheduler): the schedule of \(steps) steps starts with timestep \(timestep) twice, "
                 + "which diffusers cannot run (it would skip the first step and overrun the schedule)"
+        case .invalidValue(let scheduler, let field, let value, let rule):
+            return "\(scheduler): scheduler_config.json has \(field) = \(value); it must be \(rule)"
+        case .timestepOutOfRange(let scheduler, let steps, let timestep, let train):
+            return "\(scheduler): the schedule of \(steps) steps reaches timestep \(timestep), outside the "
+                + "\(train) training timesteps 0...\(train - 1) (check steps_offset and lambda_min_clipped)"
         }
     }
 
     /// Throws unless `steps` is in `minimum`...`maximum`.
     static func requireSteps(_ steps: Int, _ scheduler: String, minimum: Int = 1, maximum: Int = .max) throws {
         guard steps >= minimum, steps <= maximum else { throw invalidStepCount(scheduler: scheduler, steps: steps) }
+    }
+
+    /// Throws unless every timestep indexes the `train` training timesteps.
+    static func requireTrainingTimesteps(_ timesteps: [Int], train: Int, _ scheduler: String, steps: Int) throws {
+        if let outside = timesteps.first(where: { !(0..<train).contains($0) }) {
+            throw timestepOutOfRange(scheduler: scheduler, steps: steps, timestep: outside, train: train)
+        }
     }
 
     /// Throws if `timesteps` starts with a repeat (see `repeatedFirstTimestep`); the schedulers

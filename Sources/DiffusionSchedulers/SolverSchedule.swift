@@ -33,9 +33,16 @@ struct SolverSchedule {
     /// `timesteps.count + 1` float32 sigmas.
     let sigmas: [Float]
 
-    init(steps: Int, options: Options, final: (DiscreteSigmaSchedule.SigmaSpacing) -> FinalSigma, noise: NoiseSchedule) {
+    /// Throws when `lambda_min_clipped` leaves no timestep or `steps_offset` pushes one past the
+    /// training range.
+    init(
+        _ scheduler: String, steps: Int, options: Options,
+        final: (DiscreteSigmaSchedule.SigmaSpacing) -> FinalSigma, noise: NoiseSchedule
+    ) throws {
         let trainSigmas = noise.sigmas
         var timesteps = Self.spaced(steps, options, train: trainSigmas.count)
+        guard !timesteps.isEmpty else { throw SchedulerError.invalidStepCount(scheduler: scheduler, steps: steps) }
+        try SchedulerError.requireTrainingTimesteps(timesteps, train: trainSigmas.count, scheduler, steps: steps)
         var sigmas: [Double]
         if options.sigmaSpacing == .interpolated {
             sigmas = timesteps.map { Double(trainSigmas[$0]) }

@@ -32,7 +32,7 @@ struct SolverState {
         _ scheduler: String, steps: Int, final: (DiscreteSigmaSchedule.SigmaSpacing) -> SolverSchedule.FinalSigma
     ) throws {
         try SchedulerError.requireSteps(steps, scheduler)
-        let schedule = SolverSchedule(steps: steps, options: options, final: final, noise: noise)
+        let schedule = try SolverSchedule(scheduler, steps: steps, options: options, final: final, noise: noise)
         timesteps = schedule.timesteps.map(Double.init)
         try SchedulerError.requireDistinctStart(timesteps, scheduler, steps: steps)
         sigmas = schedule.sigmas

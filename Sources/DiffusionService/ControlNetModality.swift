@@ -56,18 +56,38 @@ public struct ControlNetModality: Equatable, Codable, Sendable, CustomStringConv
         return items
     }
 
-    /// One `name[:value]` item; spaces around the name and value are ignored.
+    /// One `name[:value]` item; spaces (U+0020 only) around the name and value are ignored.
     static func parseItem(_ item: String) throws -> ControlNetModality {
-        let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(trimmingSpaces)
         guard parts.count <= 2, !parts[0].isEmpty else {
             throw invalid("'\(item)' is not of the form name or name:value")
         }
-        guard parts.count == 2 else { return ControlNetModality(name: parts[0]) }
-        guard let value = Double(parts[1]), value > 0, value <= 1 else {
-            throw invalid("the value of '\(parts[0])' must be a number in ]0, 1], not '\(parts[1])'")
+        guard parts.count == 2 else { return ControlNetModality(name: String(parts[0])) }
+        guard let value = scale(parts[1]) else {
+            throw invalid("the value of '\(parts[0])' must be a decimal number in ]0, 1] such as 0.5 or 1, "
+                + "not '\(parts[1])'")
         }
-        return ControlNetModality(name: parts[0], scale: value)
+        return ControlNetModality(name: String(parts[0]), scale: value)
+    }
+
+    /// A value as the schema's examples write it: digits with an optional fraction (`1`, `0.5`,
+    /// `1.0`). `Double.init` accepts more (a sign, an exponent, hexadecimal, `inf`, `nan`), all
+    /// refused, as are values whose float32 conditioning scale would be 0 or subnormal.
+    private static func scale(_ text: Substring) -> Double? {
+        let pieces = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard pieces.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }),
+              let value = Double(text), value > 0, value <= 1, Float(value).isNormal
+        else { return nil }
+        return value
+    }
+
+    /// `text` without the spaces around it; other whitespace (tabs, non-breaking spaces) stays
+    /// and makes the name or value invalid.
+    private static func trimmingSpaces(_ text: Substring) -> Substring {
+        guard let first = text.firstIndex(where: { $0 != " " }), let last = text.lastIndex(where: { $0 != " " }) else {
+            return text[text.endIndex...]
+        }
+        return text[first...last]
     }
 
     private static func invalid(_ message: String) -> GenerationError {

@@ -1,10 +1,13 @@
+import DiffusionFormats
 import Foundation
 
 extension GenerationRequest {
     /// Decodes a JSON request body.
     ///
-    /// - Throws: `GenerationError` 400 when the body is not a JSON object, a required field is
-    ///   missing, or a field has the wrong JSON type (naming the field). `null` counts as absent.
+    /// - Throws: `GenerationError` 400 when the body is not a JSON object, a key appears twice
+    ///   in an object, a required field is missing, or a field has the wrong JSON type or (for
+    ///   `negativePromptStrength`) a value outside the schema's range, naming the field. A
+    ///   field set to `null` counts as absent.
     public init(json: Data) throws {
         do {
             self = try JSONDecoder().decode(GenerationRequest.self, from: json)
@@ -12,9 +15,30 @@ extension GenerationRequest {
             throw error
         } catch DecodingError.typeMismatch {
             throw GenerationError.badRequest("the request body must be a JSON object")
+        } catch DecodingError.valueNotFound {
+            throw GenerationError.badRequest("the request body must be a JSON object, not null")
         } catch {
             throw GenerationError.badRequest("the request body is not valid JSON")
         }
+        // Checked once the body is known to be JSON, so a body that is not gets that message.
+        if let (key, path) = JSONDuplicateKeys.first(in: json) {
+            let place = path.isEmpty ? "the request body" : path
+            let field = String(path.prefix { $0 != "." && $0 != "[" })
+            throw GenerationError.badRequest(
+                "\(place) has the key '\(key)' more than once", field: field.isEmpty ? key : field)
+        }
+    }
+
+    /// At most this many unknown fields are named in the warnings; the rest are counted.
+    public static let maximumUnknownFieldWarnings = 20
+
+    /// The response's warnings for `unknownFields`: the first `maximumUnknownFieldWarnings`
+    /// by name, then one line counting the others, so that a body of 100,000 unknown fields
+    /// does not make a response of 100,000 warnings.
+    public var unknownFieldWarnings: [String] {
+        let named = unknownFields.prefix(Self.maximumUnknownFieldWarnings).map { "unknown field '\($0)' ignored" }
+        let others = unknownFields.count - named.count
+        return others > 0 ? named + ["\(others) more unknown fields ignored"] : named
     }
 
     public init(from decoder: Decoder) throws {
@@ -54,6 +78,10 @@ extension GenerationRequest {
         intermediateImages = try fields.optional(.intermediateImages, "a boolean")
 
         negativePromptStrength = try fields.optional(.negativePromptStrength, "a number")
+        if let strength = negativePromptStrength, !(0...10).contains(strength) {
+            throw GenerationError.badRequest(
+                "negativePromptStrength must be a number in [0, 10], not \(strength)", field: "negativePromptStrength")
+        }
         baseModelId = try fields.optional(.baseModelId, "a string")
         modelEpoch = try fields.optional(.modelEpoch, "a string")
         concepts = try fields.optional(.concepts, "an array of {modelId, modelEpoch, scale} objects")

@@ -72,7 +72,7 @@ struct CLIPTextModelLoadingTests {
             ("{\"hidden_size\": \"32\"}", "hidden_size"),
             ("{\"hidden_act\": \"relu\"}", "hidden_act \"relu\""),
             ("{\"hidden_size\": 30, \"num_attention_heads\": 4}", "not a multiple of num_attention_heads"),
-            ("{\"num_hidden_layers\": 0}", "num_hidden_layers is 0"),
+            ("{\"num_hidden_layers\": 0}", "'num_hidden_layers' = 0"),
             ("{\"eos_token_id\": [2]}", "eos_token_id"),
             ("{\"hidden_size\": ", "not valid JSON"),
         ]

@@ -55,28 +55,21 @@ public struct CLIPTextConfig: Codable, Sendable, Equatable {
     /// Checks that the sizes describe a model that can be built.
     public func validate() throws {
         let sizes = [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
-                     ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
-                     ("max_position_embeddings", maxPositionEmbeddings)]
-        for (name, value) in sizes where value < 1 {
-            throw ModelLoadingError("\(name) is \(value); it must be positive")
-        }
+                     ("num_attention_heads", numAttentionHeads), ("max_position_embeddings", maxPositionEmbeddings)]
+        for (name, value) in sizes { try ConfigCheck.size(name, value) }
+        try ConfigCheck.depth("num_hidden_layers", numHiddenLayers)
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ModelLoadingError("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
         }
-        guard layerNormEps > 0 else { throw ModelLoadingError("layer_norm_eps \(layerNormEps) must be positive") }
-        if let projectionDim, projectionDim < 1 {
-            throw ModelLoadingError("projection_dim is \(projectionDim); it must be positive")
-        }
+        try ConfigCheck.epsilon("layer_norm_eps", layerNormEps)
+        if let projectionDim { try ConfigCheck.size("projection_dim", projectionDim) }
         _ = try activation
     }
 
     /// Reads and validates `url` (a transformers `config.json`); errors name the file.
     public static func load(contentsOf url: URL) throws -> CLIPTextConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelLoadingError("\(url.path): cannot read the text encoder config (\(error.localizedDescription))")
-        }
         do {
+            let data = try ConfigCheck.read(url, what: "text encoder config")
             let config = try JSONDecoder().decode(CLIPTextConfig.self, from: data)
             try config.validate()
             return config

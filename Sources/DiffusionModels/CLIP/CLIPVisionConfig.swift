@@ -53,24 +53,29 @@ public struct CLIPVisionConfig: Codable, Sendable, Equatable, CLIPTransformerSiz
     public static func load(contentsOf url: URL) throws -> CLIPVisionConfig {
         let config: CLIPVisionConfig
         do {
-            config = try JSONDecoder().decode(CLIPVisionConfig.self, from: Data(contentsOf: url))
+            config = try JSONDecoder().decode(CLIPVisionConfig.self, from: ConfigCheck.read(url, what: "image encoder config"))
+        } catch let error as ModelLoadingError {
+            throw ModelLoadingError("\(url.path): \(error.message)")
         } catch {
             throw ModelLoadingError("\(url.path): cannot read the image encoder config: \(error)")
         }
-        let sizes = [("hidden_size", config.hiddenSize), ("intermediate_size", config.intermediateSize),
-                     ("projection_dim", config.projectionDim), ("num_hidden_layers", config.numHiddenLayers),
-                     ("num_attention_heads", config.numAttentionHeads), ("num_channels", config.numChannels),
-                     ("image_size", config.imageSize), ("patch_size", config.patchSize)]
-        for (name, value) in sizes where value < 1 {
-            throw ModelLoadingError("\(url.path): \(name) is \(value); it must be positive")
-        }
-        guard config.hiddenSize % config.numAttentionHeads == 0, config.imageSize % config.patchSize == 0 else {
-            throw ModelLoadingError(
-                "\(url.path): hidden_size must split into num_attention_heads and image_size into patch_size")
-        }
-        do { _ = try config.activation } catch let error as ModelLoadingError {
+        do { try config.validate() } catch let error as ModelLoadingError {
             throw ModelLoadingError("\(url.path): \(error.message)")
         }
         return config
+    }
+
+    /// Checks that the sizes describe a model that can be built.
+    func validate() throws {
+        let sizes = [("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                     ("projection_dim", projectionDim), ("num_attention_heads", numAttentionHeads),
+                     ("num_channels", numChannels), ("image_size", imageSize), ("patch_size", patchSize)]
+        for (name, value) in sizes { try ConfigCheck.size(name, value) }
+        try ConfigCheck.depth("num_hidden_layers", numHiddenLayers)
+        guard hiddenSize % numAttentionHeads == 0, imageSize % patchSize == 0 else {
+            throw ModelLoadingError("hidden_size must split into num_attention_heads and image_size into patch_size")
+        }
+        try ConfigCheck.epsilon("layer_norm_eps", layerNormEps)
+        _ = try activation
     }
 }

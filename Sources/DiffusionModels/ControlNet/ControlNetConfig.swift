@@ -12,7 +12,7 @@ public struct ControlNetConfig: Sendable {
     /// Reads and validates `url`; options the runtime does not implement throw, naming the field.
     public static func load(contentsOf url: URL) throws -> ControlNetConfig {
         do {
-            let data = try Data(contentsOf: url)
+            let data = try ConfigCheck.read(url, what: "ControlNet config")
             var unet = try JSONDecoder().decode(UNet2DConditionConfig.self, from: data)
             // A ControlNet has no decoder half; mirror the down blocks so the UNet checks apply.
             unet.upBlockTypes = unet.downBlockTypes.reversed().map { $0.replacingOccurrences(of: "Down", with: "Up") }
@@ -35,8 +35,12 @@ public struct ControlNetConfig: Sendable {
         guard channelOrder == "rgb" || channelOrder == "bgr" else {
             throw ModelLoadingError("config field 'controlnet_conditioning_channel_order' = \(channelOrder) is not supported")
         }
-        guard !conditioningEmbeddingOutChannels.isEmpty, conditioningChannels > 0 else {
+        guard !conditioningEmbeddingOutChannels.isEmpty else {
             throw ModelLoadingError("config field 'conditioning_embedding_out_channels' must list at least one channel count")
+        }
+        try ConfigCheck.size("conditioning_channels", conditioningChannels)
+        for channels in conditioningEmbeddingOutChannels {
+            try ConfigCheck.size("conditioning_embedding_out_channels", channels)
         }
     }
 

@@ -22,9 +22,9 @@ extension UNet2DConditionConfig {
     func layout() throws -> Layout {
         try rejectUnsupportedOptions()
         let n = blockOutChannels.count
-        guard n > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
-            throw ModelLoadingError("config field 'block_out_channels' must list positive channel counts")
-        }
+        guard n > 0 else { throw ModelLoadingError("config field 'block_out_channels' must list positive channel counts") }
+        try ConfigCheck.blockCount(n)
+        try validateSizes()
         guard downBlockTypes.count == n, upBlockTypes.count == n else {
             throw ModelLoadingError("config fields 'down_block_types' and 'up_block_types' must list one block per 'block_out_channels' entry (\(n))")
         }
@@ -43,8 +43,9 @@ extension UNet2DConditionConfig {
         guard let activation = Activation(name: actFn) else {
             throw ModelLoadingError("config field 'act_fn': activation '\(actFn)' is not supported")
         }
-        for (field, kernel) in [("conv_in_kernel", convInKernel), ("conv_out_kernel", convOutKernel)] where kernel < 1 || kernel % 2 == 0 {
-            throw ModelLoadingError("config field '\(field)' must be an odd kernel size, got \(kernel)")
+        for (field, kernel) in [("conv_in_kernel", convInKernel), ("conv_out_kernel", convOutKernel)]
+        where !(1...31).contains(kernel) || kernel % 2 == 0 {
+            throw ModelLoadingError("config field '\(field)' must be an odd kernel size up to 31, got \(kernel)")
         }
         let layout = Layout(
             layersPerBlock: try layersPerBlock.values(count: n, field: "layers_per_block"),
@@ -52,11 +53,25 @@ extension UNet2DConditionConfig {
             transformerLayersPerBlock: try transformerLayersPerBlock.values(count: n, field: "transformer_layers_per_block"),
             heads: try attentionHeadDim.values(count: n, field: "attention_head_dim"),
             activation: activation, groups: groups)
+        for layers in layout.layersPerBlock { try ConfigCheck.depth("layers_per_block", layers) }
+        for layers in layout.transformerLayersPerBlock { try ConfigCheck.depth("transformer_layers_per_block", layers) }
+        for dim in layout.crossAttentionDim { try ConfigCheck.size("cross_attention_dim", dim) }
         for (i, heads) in layout.heads.enumerated() where heads <= 0 || blockOutChannels[i] % heads != 0 {
             throw ModelLoadingError("config field 'attention_head_dim': \(heads) heads do not split block \(i)'s \(blockOutChannels[i]) channels")
         }
         try validateAdditionEmbedding()
         return layout
+    }
+
+    /// The single-valued sizes and factors: counts that index or allocate, an epsilon that
+    /// divides, and the two padding values Stable Diffusion's downsamplers implement.
+    private func validateSizes() throws {
+        try ConfigCheck.size("in_channels", inChannels)
+        try ConfigCheck.size("out_channels", outChannels)
+        for channels in blockOutChannels { try ConfigCheck.size("block_out_channels", channels) }
+        try ConfigCheck.epsilon("norm_eps", normEps)
+        try ConfigCheck.finite("mid_block_scale_factor", midBlockScaleFactor)
+        try ConfigCheck.range("downsample_padding", downsamplePadding, 0...1)
     }
 
     /// SDXL's `text_time` embedding needs its two sizes.
@@ -65,8 +80,8 @@ extension UNet2DConditionConfig {
         guard type == "text_time" else {
             throw ModelLoadingError("config field 'addition_embed_type': '\(type)' is not supported (only 'text_time')")
         }
-        guard let timeDim = additionTimeEmbedDim, timeDim > 0, let inputDim = projectionClassEmbeddingsInputDim,
-              inputDim > 6 * timeDim
+        guard let timeDim = additionTimeEmbedDim, (1...ConfigCheck.maximumSize).contains(timeDim),
+              let inputDim = projectionClassEmbeddingsInputDim, inputDim > 6 * timeDim, inputDim <= ConfigCheck.maximumSize
         else {
             throw ModelLoadingError(
                 "config fields 'addition_time_embed_dim' and 'projection_class_embeddings_input_dim' are required by 'text_time' (input dim > 6 x time dim)")

@@ -128,7 +128,9 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public static func load(contentsOf url: URL) throws -> UNet2DConditionConfig {
         let config: UNet2DConditionConfig
         do {
-            config = try JSONDecoder().decode(UNet2DConditionConfig.self, from: Data(contentsOf: url))
+            config = try JSONDecoder().decode(UNet2DConditionConfig.self, from: ConfigCheck.read(url, what: "UNet config"))
+        } catch let error as ModelLoadingError {
+            throw ModelLoadingError("\(url.path): \(error.message)")
         } catch {
             throw ModelLoadingError("\(url.path): cannot read the UNet config: \(error)")
         }

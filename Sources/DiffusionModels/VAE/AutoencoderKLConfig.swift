@@ -57,7 +57,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     public static func load(contentsOf url: URL) throws -> AutoencoderKLConfig {
         let config: AutoencoderKLConfig
         do {
-            config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: Data(contentsOf: url))
+            config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: ConfigCheck.read(url, what: "VAE config"))
+        } catch let error as ModelLoadingError {
+            throw ModelLoadingError("\(url.path): \(error.message)")
         } catch {
             throw ModelLoadingError("\(url.path): cannot read the VAE config: \(error)")
         }
@@ -67,6 +69,27 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
             throw ModelLoadingError("\(url.path): \(error.message)")
         }
         return config
+    }
+
+    /// Counts that index or allocate, and the latent scale that divides.
+    private func validateSizes() throws {
+        for (field, size) in [("in_channels", inChannels), ("out_channels", outChannels), ("latent_channels", latentChannels)] {
+            try ConfigCheck.size(field, size)
+        }
+        for channels in blockOutChannels { try ConfigCheck.size("block_out_channels", channels) }
+        try ConfigCheck.depth("layers_per_block", layersPerBlock)
+        try ConfigCheck.blockCount(blockOutChannels.count)
+        // Tiled decoding steps through tiles of sample_size / 2^(blocks - 1) latent pixels by
+        // three quarters of a tile, which must be at least one pixel.
+        let side: Int
+        switch sampleSize {
+        case .all(let size): side = size
+        case .each(let sizes): side = sizes.first ?? 0
+        }
+        try ConfigCheck.range("sample_size", side, 2 << (blockOutChannels.count - 1)...ConfigCheck.maximumSize)
+        guard scalingFactor.isFinite, scalingFactor > 0 else {
+            throw ModelLoadingError("config field 'scaling_factor' = \(scalingFactor) must be a positive finite number")
+        }
     }
 
     /// Validates the config and returns its activation.
@@ -81,9 +104,7 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
         guard upBlockTypes == Array(repeating: "UpDecoderBlock2D", count: n) else {
             throw ModelLoadingError("config field 'up_block_types' must list \(n) UpDecoderBlock2D blocks")
         }
-        guard layersPerBlock > 0, latentChannels > 0, scalingFactor > 0 else {
-            throw ModelLoadingError("config fields 'layers_per_block', 'latent_channels' and 'scaling_factor' must be positive")
-        }
+        try validateSizes()
         if shiftFactor != nil { throw ModelLoadingError("config field 'shift_factor' is not supported") }
         if latentsMean != nil || latentsStd != nil {
             throw ModelLoadingError("config fields 'latents_mean' / 'latents_std' are not supported")
