@@ -1,11 +1,10 @@
-import CBLAS
+import CPlatform
 
-/// Matrix products through OpenBLAS's `cblas_sgemm`. Row-major throughout.
+/// Matrix products through OpenBLAS's `cblas_sgemm` (loaded on first use: `OpenBLAS`). Row-major throughout.
 public enum BLAS {
     /// C[m, n] = alpha * op(A) op(B) + beta * C, with op = transpose when asked.
     /// Leading dimensions are row strides, so strided views (one head of a multi-head
     /// projection) multiply without copies.
-    @inlinable
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -13,9 +12,9 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        _ = OpenBLAS.library
+        cplatform_sgemm(
+            transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 

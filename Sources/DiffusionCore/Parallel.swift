@@ -1,4 +1,4 @@
-import CBLAS
+import CPlatform
 import Dispatch
 import Foundation
 
@@ -12,7 +12,8 @@ public enum Parallel {
         get { configuredThreads }
         set {
             configuredThreads = max(1, newValue)
-            openblas_set_num_threads(Int32(configuredThreads))
+            _ = OpenBLAS.library
+            cplatform_openblas_set_threads(Int32(configuredThreads))
         }
     }
 
