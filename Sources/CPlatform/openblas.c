@@ -2,6 +2,7 @@
 #include "CPlatform.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -16,6 +17,9 @@ static sgemm_function sgemm;
 static char *(*get_core)(void);
 static void (*set_threads)(int);
 static char message[600];
+// The thread count last given to the loaded library; 0 until one is.
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static int threads_in_use;
 
 const char *cplatform_openblas_open(void) {
     // The soname first (what Debian's libopenblas0 installs), then the development link.
@@ -46,6 +50,7 @@ void cplatform_openblas_close(void) {
     sgemm = NULL;
     get_core = NULL;
     set_threads = NULL;
+    threads_in_use = 0;
 }
 
 const char *cplatform_openblas_core(void) { return get_core == NULL ? NULL : get_core(); }
@@ -56,8 +61,12 @@ const char *cplatform_openblas_path(void) {
     return info.dli_fname;
 }
 
-void cplatform_openblas_set_threads(int threads) {
-    if (set_threads != NULL) set_threads(threads);
+void cplatform_openblas_use_threads(int threads) {
+    if (set_threads == NULL) return;
+    pthread_mutex_lock(&threads_lock);
+    if (threads != threads_in_use) set_threads(threads);
+    threads_in_use = threads;
+    pthread_mutex_unlock(&threads_lock);
 }
 
 void cplatform_sgemm(bool transpose_a, bool transpose_b, int m, int n, int k, float alpha, const float *a, int lda,

@@ -28,22 +28,34 @@ public enum OpenBLAS {
     public static let library: Library = load(cpu: .current, environment: ProcessInfo.processInfo.environment)
 
     /// Loads the library and replaces its core if `OpenBLASCore` says so; `environment` is what
-    /// the decision sees. `library` calls it once; tests call it in a child process, with the
-    /// environment they mean the decision to see.
+    /// the decisions see. `library` calls it once; tests call it in a child process, with the
+    /// environment they mean the decisions to see.
     public static func load(cpu: CPU, environment: [String: String]) -> Library {
-        open()
-        let libraryCore = currentCore()
-        let decision = OpenBLASCore.decide(cpu: cpu, libraryCore: libraryCore, environment: environment)
-        if case .replace(let core) = decision {
-            // The variable is read only while the library initializes: load a fresh copy with it
-            // set, then give the environment back as the user had it.
-            cplatform_openblas_close()
-            setenv("OPENBLAS_CORETYPE", core, 1)
+        // OpenBLAS's idle workers spin on sched_yield for 2^28 cycles (73 ms at 3.7 GHz) after
+        // each product, taking a core from our own workers; 2^4 sends them to sleep at once
+        // (Docs/PERFORMANCE.md, "Threads"). Like the core, it is read only at initialization.
+        let timeout = environment["OPENBLAS_THREAD_TIMEOUT"] == nil ? "4" : nil
+        return withVariables(["OPENBLAS_THREAD_TIMEOUT": timeout]) {
             open()
-            unsetenv("OPENBLAS_CORETYPE")
+            let libraryCore = currentCore()
+            let decision = OpenBLASCore.decide(cpu: cpu, libraryCore: libraryCore, environment: environment)
+            if case .replace(let core) = decision {
+                // A fresh copy of the library reads the variable again as it initializes.
+                cplatform_openblas_close()
+                withVariables(["OPENBLAS_CORETYPE": core], open)
+            }
+            let path = cplatform_openblas_path().map { String(cString: $0) } ?? "libopenblas.so.0"
+            return Library(core: currentCore(), libraryCore: libraryCore, decision: decision, path: path)
         }
-        let path = cplatform_openblas_path().map { String(cString: $0) } ?? "libopenblas.so.0"
-        return Library(core: currentCore(), libraryCore: libraryCore, decision: decision, path: path)
+    }
+
+    /// Runs `body` with the non-nil `variables` set in the process environment, then removes
+    /// them, so that the environment stays as the user gave it.
+    private static func withVariables<T>(_ variables: [String: String?], _ body: () -> T) -> T {
+        let set = variables.compactMapValues { $0 }
+        for (name, value) in set { setenv(name, value, 1) }
+        defer { for name in set.keys { unsetenv(name) } }
+        return body()
     }
 
     private static func open() {

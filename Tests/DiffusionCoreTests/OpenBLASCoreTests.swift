@@ -153,4 +153,20 @@ private let zen3 = cpu(vendor: "AuthenticAMD", leaf1: (0x00A2_0F10, avxECX | fma
             exit(c == [19, 22, 43, 50] ? 0 : 2)
         }
     }
+
+    /// `BLAS.sgemm` sets OpenBLAS's thread count per product, which concurrent callers may change
+    /// under each other: that is safe only because the count does not change the result. A
+    /// product above `smallProduct` on one thread and on two must agree bit for bit (in a child
+    /// process, since the thread count is process-wide).
+    @Test func threadCountDoesNotChangeProducts() async {
+        await #expect(processExitsWith: .success) {
+            var random = SplitMix(seed: 7)
+            let a = random.tensor([300, 200]), b = random.tensor([200, 250])
+            Parallel.threadCount = 1
+            let one = a.matmul(b)
+            Parallel.threadCount = 2
+            let two = a.matmul(b)
+            exit(one.scalars == two.scalars && one.scalars.contains { $0 != 0 } ? 0 : 1)
+        }
+    }
 }

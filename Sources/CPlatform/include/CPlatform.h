@@ -34,8 +34,11 @@ const char *_Nullable cplatform_openblas_core(void);
 /// The file the library was loaded from, or NULL if unknown.
 const char *_Nullable cplatform_openblas_path(void);
 
-/// `openblas_set_num_threads`, where the library has it.
-void cplatform_openblas_set_threads(int threads);
+/// Has the following products run on `threads` threads (`openblas_set_num_threads`, called only
+/// when the number changes), where the library can set it. Concurrent callers asking for different
+/// numbers only change each other's speed: OpenBLAS splits a product by rows and columns, never
+/// along the sum, so the results are the same on any number of threads.
+void cplatform_openblas_use_threads(int threads);
 
 /// Row-major `cblas_sgemm`: C = alpha op(A) op(B) + beta C.
 void cplatform_sgemm(
