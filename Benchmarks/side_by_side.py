@@ -1,5 +1,6 @@
-"""Runs the same work in diffuse-bench and in PyTorch/diffusers, back to back, and prints each
-pair's times, their ratio and both peak resident memories (issue 8's side-by-side benchmark).
+"""Runs the same work in diffuse-bench and in PyTorch/diffusers (and for (a) in OpenVINO), back to
+back, and prints each run's time, diffuse's ratio to each and the peak resident memories (issue 8's
+side-by-side benchmark, with issue 20's OpenVINO column), after the CPU model.
 
     swift build -c release --product diffuse-bench
     /work/venv/bin/python Benchmarks/side_by_side.py [--only a,b,c,d] [--repeats 2]
@@ -14,11 +15,17 @@ Cases (random full-size weights, float32, the same thread count on both sides):
       under /tmp by `diffuse-bench generate --write-models` and deleted afterwards, unless --models
       names one already written.
 
-The two runtimes alternate (diffuse, PyTorch, diffuse, ...) so both see the same machine load; a
+OpenVINO (PyPI `openvino`, skipped when not installed) runs the same random UNet converted with
+`openvino.convert_model` at static shapes, float32 (`INFERENCE_PRECISION_HINT` f32), on the same
+threads (`reference_unet.py --runtime openvino`); its conversion needs about 3x the model's memory,
+so only (a) has it.
+
+The runtimes alternate (diffuse, PyTorch, OpenVINO, diffuse, ...) so both see the same machine load; a
 shared machine's load changes from minute to minute, so compare the ratios, not the seconds.
 --quick runs every case at 128x128 (and (d) in 2 steps) to check the plumbing: not a measurement.
 """
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -38,6 +45,7 @@ CASES = {
     "d": ("SD1.5 + CN + IP-Adapter, 20 steps", "generate", "reference_generate.py", {}),
 }
 QUICK = {"--width": "128", "--height": "128"}
+OPENVINO_CASES = {"a"}
 
 
 def last_json(command):
@@ -53,13 +61,23 @@ def arguments(flags):
     return [item for flag, value in flags.items() for item in ([flag] if value is None else [flag, value])]
 
 
-def commands(key, bench, models, quick):
-    """The diffuse-bench and PyTorch commands of case `key`."""
+def commands(key, bench, models, quick, openvino):
+    """The diffuse-bench, PyTorch and OpenVINO (or None) commands of case `key`."""
     _, subcommand, script, flags = CASES[key]
     flags = {**flags, **(QUICK if quick else {})}
     if subcommand == "generate":
         flags = {**flags, "--models": models, **({"--steps": "2"} if quick else {})}
-    return [bench, subcommand] + arguments(flags), [sys.executable, os.path.join(HERE, script)] + arguments(flags)
+    torch = [sys.executable, os.path.join(HERE, script)] + arguments(flags)
+    return ([bench, subcommand] + arguments(flags), torch,
+            torch + ["--runtime", "openvino"] if openvino and key in OPENVINO_CASES else None)
+
+
+def cpu_model():
+    """/proc/cpuinfo's model name, family and model (what the figures are worth on)."""
+    with open("/proc/cpuinfo") as f:
+        first = f.read().split("\n\n")[0]
+    fields = {name.strip(): value.strip() for name, value in (line.split(":", 1) for line in first.splitlines() if ":" in line)}
+    return f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
 
 
 def write_models(bench, args):
@@ -84,18 +102,28 @@ def main():
     if not os.path.exists(args.bench):
         sys.exit(f"build diffuse-bench first: swift build -c release --product diffuse-bench ({args.bench} missing)")
     keys = args.only.split(",")
+    openvino = importlib.util.find_spec("openvino") is not None
     models, temporary = write_models(args.bench, args) if "d" in keys else (None, None)
     try:
+        print(f"cpu: {cpu_model()}; OpenVINO: {'yes' if openvino else 'not installed, skipped'}")
         if args.quick:
             print("quick: every case at 128x128, (d) in 2 steps; not a measurement")
-        print(f"{'case':<42} {'diffuse s':>10} {'PyTorch s':>10} {'ratio':>6} {'diffuse RSS':>12} {'PyTorch RSS':>12}")
+        print(f"{'case':<42} {'diffuse s':>10} {'PyTorch s':>10} {'ratio':>6} {'OpenVINO s':>10} {'ratio':>6} "
+              f"{'diffuse RSS':>12} {'PyTorch RSS':>12} {'OpenVINO RSS':>12}")
+        blas = None
         for key in keys:
-            ours_command, theirs_command = commands(key, args.bench, models, args.quick)
+            ours_command, torch_command, openvino_command = commands(key, args.bench, models, args.quick, openvino)
             for _ in range(args.repeats):
-                ours, theirs = last_json(ours_command), last_json(theirs_command)
-                print(f"({key}) {CASES[key][0]:<38} {ours['seconds']:>10.2f} {theirs['seconds']:>10.2f} "
-                      f"{ours['seconds'] / theirs['seconds']:>6.2f} {ours['peak_rss_bytes'] / 2**30:>10.2f} G "
-                      f"{theirs['peak_rss_bytes'] / 2**30:>10.2f} G", flush=True)
+                ours, torch = last_json(ours_command), last_json(torch_command)
+                ov = last_json(openvino_command) if openvino_command else None
+                if blas is None:
+                    blas = ours.get("blas_library")
+                    print(f"diffuse's BLAS: {blas}")
+                gib = lambda result: f"{result['peak_rss_bytes'] / 2**30:>10.2f} G"
+                print(f"({key}) {CASES[key][0]:<38} {ours['seconds']:>10.2f} {torch['seconds']:>10.2f} "
+                      f"{ours['seconds'] / torch['seconds']:>6.2f} "
+                      + (f"{ov['seconds']:>10.2f} {ours['seconds'] / ov['seconds']:>6.2f} " if ov else f"{'-':>10} {'-':>6} ")
+                      + f"{gib(ours)} {gib(torch)} {gib(ov) if ov else '-':>12}", flush=True)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)

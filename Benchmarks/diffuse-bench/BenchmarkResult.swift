@@ -20,13 +20,14 @@ func timed<T>(profiling: Bool, _ body: () throws -> T) rethrows
 }
 
 /// Prints a benchmark's result as one JSON line (what side_by_side.py reads), with the
-/// process's peak resident memory; numbers with a fraction are rounded to 3 decimals (milliseconds).
+/// process's peak resident memory and the machine (`Machine.fields`); numbers with a fraction are rounded to 3 decimals (milliseconds).
 func printResult(_ fields: [String: Any]) throws {
     var fields = fields.mapValues { value -> Any in
         guard let seconds = value as? Double else { return value }
         return (seconds * 1000).rounded() / 1000
     }
     fields["peak_rss_bytes"] = PeakMemory.bytes
+    fields.merge(Machine.fields) { ours, _ in ours }
     let json = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
 }

@@ -40,6 +40,7 @@ struct GenerateBenchmark: ParsableCommand {
             return try directory.write(to: URL(fileURLWithPath: writeModels), manifests: manifests)
         }
         if let threads { Parallel.threadCount = threads }
+        Machine.announce()
         let body = try requestBody()
         if let models { return try measure(body, models: URL(fileURLWithPath: models)) }
         let temporary = newTemporaryFolder()

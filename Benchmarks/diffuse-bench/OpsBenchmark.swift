@@ -30,6 +30,7 @@ struct OpsBenchmark: ParsableCommand {
             throw ValidationError("--only: expected some of sgemm, conv, attention, got \(only)")
         }
         var results: [[String: Double]] = []
+        Machine.announce()
         print("threads: \(Parallel.threadCount)")
         if kinds.contains("sgemm") {
             let (one, all) = (PeakBenchmark.flops(threads: 1, repeats: repeats), PeakBenchmark.flops(threads: Parallel.threadCount, repeats: repeats))
@@ -51,7 +52,7 @@ struct OpsBenchmark: ParsableCommand {
         for (queries, keys, width, heads) in [(4096, 4096, 320, 8), (4096, 4096, 640, 10), (1024, 1024, 1280, 20), (4096, 77, 640, 10)] where kinds.contains("attention") {
             results.append(benchmarkAttention(queries: queries, keys: keys, width: width, heads: heads, batch: 2))
         }
-        let json = try JSONSerialization.data(withJSONObject: ["ops": results], options: [.sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: Machine.fields.merging(["ops": results]) { _, ops in ops }, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }
 

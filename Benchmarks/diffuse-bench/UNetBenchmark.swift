@@ -38,6 +38,7 @@ struct UNetBenchmark: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
+        Machine.announce()
         let controlNetFolder = controlnet ? try manifests.randomFolder("controlnet", family.rawValue) : nil
         defer { controlNetFolder?.remove() }
         let unetFolder = try manifests.randomFolder("unet", family.rawValue)

@@ -1,11 +1,14 @@
-import CBLAS
+import CPlatform
 
-/// Matrix products through OpenBLAS's `cblas_sgemm`. Row-major throughout.
+/// Matrix products through OpenBLAS's `cblas_sgemm` (loaded on first use: `OpenBLAS`). Row-major throughout.
 public enum BLAS {
+    /// Products of fewer multiply-adds (m n k) than this run on one thread: about 80 µs of work,
+    /// where a worker's wake-up is tens of µs (Docs/PERFORMANCE.md, "Threads").
+    static let smallProduct = 1 << 22
+
     /// C[m, n] = alpha * op(A) op(B) + beta * C, with op = transpose when asked.
     /// Leading dimensions are row strides, so strided views (one head of a multi-head
     /// projection) multiply without copies.
-    @inlinable
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -13,9 +16,11 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        _ = OpenBLAS.library
+        // Waking OpenBLAS's workers costs more than they save on small products.
+        cplatform_openblas_use_threads(m * n * k < smallProduct ? 1 : Int32(Parallel.threadCount))
+        cplatform_sgemm(
+            transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 

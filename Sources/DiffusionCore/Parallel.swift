@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 import Foundation
 
@@ -7,13 +6,11 @@ import Foundation
 public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// The number of worker threads (default: all cores). Setting it also sets OpenBLAS's.
+    /// The number of worker threads (default: all cores); OpenBLAS runs its larger products on
+    /// as many (`BLAS.sgemm`).
     public static var threadCount: Int {
         get { configuredThreads }
-        set {
-            configuredThreads = max(1, newValue)
-            openblas_set_num_threads(Int32(configuredThreads))
-        }
+        set { configuredThreads = max(1, newValue) }
     }
 
     /// Calls `body` on disjoint ranges covering `0..<count`, one range per thread, in parallel.
