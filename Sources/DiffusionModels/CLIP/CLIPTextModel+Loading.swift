@@ -16,10 +16,11 @@ extension CLIPTextModel {
         try store.checkAllUsed()
     }
 
-    /// The config and the open weights of a text encoder folder.
-    static func openFolder(_ directory: URL) throws -> (CLIPTextConfig, SafeTensorsFile) {
+    /// The config and the open weights (`WeightFile.transformers`: `model.safetensors`,
+    /// `pytorch_model.bin` or a variant) of a text encoder folder.
+    static func openFolder(_ directory: URL) throws -> (CLIPTextConfig, any TensorFile) {
         let config = try CLIPTextConfig.load(contentsOf: directory.appendingPathComponent("config.json"))
-        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        let file = try TensorFiles.open(WeightFile.transformers.locate(in: directory))
         return (config, file)
     }
 

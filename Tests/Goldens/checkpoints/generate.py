@@ -10,16 +10,23 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
   an `nn.Parameter`, a scalar, an empty tensor and a nested dict (`ip_adapter.1.to_k_ip.weight`).
 - expected.safetensors: every tensor of that state dict, made contiguous, under its flattened
   name: what the reader must return, bit for bit.
+- vae/diffusion_pytorch_model.bin (+ config.json): Weights/tiny-sd15/vae saved with `torch.save` (as
+  diffusers' `save_pretrained(safe_serialization=False)` writes it), in the legacy form.
+- ip-adapter.bin: Weights/ip-adapters/sd-1_5/style/ip-adapter.safetensors as h94/IP-Adapter publishes
+  its .bin files, `{"image_proj": {...}, "ip_adapter": {...}}`.
 - malicious.pt / malicious_legacy.pt: a pickle that would run `os.system` on load (torch's own
   weights_only loader refuses it too); the reader must refuse it naming the global.
 """
 import collections
 import os
 
+import shutil
+
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+WEIGHTS = os.path.join(HERE, "..", "..", "..", "Weights")
 
 
 def state_dict():
@@ -42,6 +49,19 @@ def state_dict():
     return {"state_dict": state, "global_step": 5, "note": "trained"}, state
 
 
+def pickled_models():
+    vae = os.path.join(WEIGHTS, "tiny-sd15", "vae")
+    os.makedirs(os.path.join(HERE, "vae"), exist_ok=True)
+    shutil.copy(os.path.join(vae, "config.json"), os.path.join(HERE, "vae", "config.json"))
+    torch.save(load_file(os.path.join(vae, "diffusion_pytorch_model.safetensors")),
+               os.path.join(HERE, "vae", "diffusion_pytorch_model.bin"), _use_new_zipfile_serialization=False)
+    adapter = load_file(os.path.join(WEIGHTS, "ip-adapters", "sd-1_5", "style", "ip-adapter.safetensors"))
+    nested = {part: {k[len(part) + 1:]: v for k, v in adapter.items() if k.startswith(part + ".")}
+              for part in ("image_proj", "ip_adapter")}
+    assert sum(map(len, nested.values())) == len(adapter)
+    torch.save(nested, os.path.join(HERE, "ip-adapter.bin"))
+
+
 class RunsCode:
     """Pickles as a call of os.system, as a booby-trapped checkpoint would."""
 
@@ -56,6 +76,7 @@ def main():
     expected = {name: tensor.detach().contiguous().clone() for name, tensor in state.items() if name != "ip_adapter"}
     expected["ip_adapter.1.to_k_ip.weight"] = state["ip_adapter"]["1.to_k_ip.weight"].clone()
     save_file(expected, os.path.join(HERE, "expected.safetensors"))
+    pickled_models()
     trap = {"state_dict": {"weight": torch.ones(2)}, "payload": RunsCode()}
     torch.save(trap, os.path.join(HERE, "malicious.pt"))
     torch.save(trap, os.path.join(HERE, "malicious_legacy.pt"), _use_new_zipfile_serialization=False)
