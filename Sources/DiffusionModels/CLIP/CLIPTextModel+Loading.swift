@@ -10,6 +10,12 @@ extension CLIPTextModel {
     /// carry is ignored; any other key the model does not use is an error.
     public init(directory: URL) throws {
         let (config, file) = try Self.openFolder(directory)
+        try self.init(config: config, file: file)
+    }
+
+    /// Builds the model from an open weight file (a folder's, or a single-file checkpoint's
+    /// component), keyed with or without `text_model.`; every key must be used.
+    public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let prefixed = file.info("text_model.embeddings.token_embedding.weight") != nil
         let store = WeightStore(file: file, rename: prefixed ? { "text_model." + $0 } : { $0 }, ignored: Self.isBuffer)
         try self.init(config: config, weights: store.root)
@@ -39,6 +45,12 @@ extension CLIPTextModelWithProjection {
             throw ModelLoadingError(
                 "\(directory.appendingPathComponent("config.json").path): projection_dim is null; CLIPTextModelWithProjection needs it")
         }
+        try self.init(config: config, file: file)
+    }
+
+    /// Builds the model from an open weight file keyed `text_model.*` and `text_projection.weight`;
+    /// every key must be used.
+    public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer)
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
