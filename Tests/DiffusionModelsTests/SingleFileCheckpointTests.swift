@@ -130,3 +130,51 @@ struct SingleFileModelTests {
         #expect(bits(got.mid) == bits(expected.mid) && got.down.map(bits) == expected.down.map(bits))
     }
 }
+
+/// Loading stays strict through the key maps, and files of other families are named as such.
+struct SingleFileErrorTests {
+    /// sd15.safetensors rewritten with `edit` applied to its tensors (as float32).
+    private func rewritten(_ edit: (inout [(name: String, tensor: Tensor)]) -> Void) throws -> URL {
+        let source = try SafeTensorsFile(contentsOf: SingleFileCheckpointTests.goldens.appendingPathComponent("sd15.safetensors"))
+        var tensors = try source.names.map { (name: $0, tensor: try source.tensor(named: $0)) }
+        edit(&tensors)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("single-\(UUID().uuidString).safetensors")
+        try SafeTensors.write(tensors, to: url)
+        return url
+    }
+
+    private func message(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        return "no error"
+    }
+
+    @Test func unknownKeyIsAnErrorNamingIt() throws {
+        let url = try rewritten { $0.append((name: "model.diffusion_model.input_blocks.1.0.extra.weight", tensor: Tensor(shape: [2]))) }
+        defer { try? FileManager.default.removeItem(at: url) }
+        let folder = SingleFileCheckpointTests.goldens.appendingPathComponent("sd15")
+        let text = message { _ = try SingleFileCheckpoint(contentsOf: url).loadUNet(configFolder: folder) }
+        #expect(text.contains("unexpected") && text.contains("extra.weight"), "\(text)")
+    }
+
+    @Test func missingKeyIsAnErrorNamingIt() throws {
+        let url = try rewritten { $0.removeAll { $0.name == "model.diffusion_model.out.2.bias" } }
+        defer { try? FileManager.default.removeItem(at: url) }
+        let folder = SingleFileCheckpointTests.goldens.appendingPathComponent("sd15")
+        let text = message { _ = try SingleFileCheckpoint(contentsOf: url).loadUNet(configFolder: folder) }
+        #expect(text.contains("missing weight 'conv_out.bias'"), "\(text)")
+    }
+
+    @Test func otherFamiliesAreNamed() throws {
+        let sd2 = try rewritten { tensors in
+            tensors = tensors.map { entry in
+                (entry.name.replacingOccurrences(of: "cond_stage_model.transformer.", with: "cond_stage_model.model."), entry.tensor)
+            }
+        }
+        defer { try? FileManager.default.removeItem(at: sd2) }
+        #expect(message { _ = try SingleFileCheckpoint(contentsOf: sd2) }.contains("Stable Diffusion 2"))
+        let vaeOnly = try rewritten { $0.removeAll { !$0.name.hasPrefix("first_stage_model.") } }
+        defer { try? FileManager.default.removeItem(at: vaeOnly) }
+        let text = message { _ = try SingleFileCheckpoint(contentsOf: vaeOnly) }
+        #expect(text.contains("no 'model.diffusion_model.*' keys") && text.contains("first_stage_model.decoder"), "\(text)")
+    }
+}
