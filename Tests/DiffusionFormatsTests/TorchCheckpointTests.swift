@@ -73,7 +73,7 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
     func survivesCorruption(file: String) throws {
         let original = try [UInt8](Data(contentsOf: checkpoints.appendingPathComponent(file)))
         let folder = try TemporaryFolder()
-        var random = SplitMix64(seed: 16)
+        var random = SeededGenerator(state: 16)
         var opened = 0
         for trial in 0..<(original.count + 600) {
             var bytes = original
@@ -91,20 +91,5 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
         }
         // Changes inside tensor data leave the file valid: some must open, or the test tests nothing.
         #expect(opened > 30)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for the corruption test.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
