@@ -10,16 +10,23 @@ extension CLIPTextModel {
     /// carry is ignored; any other key the model does not use is an error.
     public init(directory: URL) throws {
         let (config, file) = try Self.openFolder(directory)
+        try self.init(config: config, file: file)
+    }
+
+    /// Builds the model from an open weight file (a folder's, or a single-file checkpoint's
+    /// component), keyed with or without `text_model.`; every key must be used.
+    public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let prefixed = file.info("text_model.embeddings.token_embedding.weight") != nil
         let store = WeightStore(file: file, rename: prefixed ? { "text_model." + $0 } : { $0 }, ignored: Self.isBuffer)
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
     }
 
-    /// The config and the open weights of a text encoder folder.
-    static func openFolder(_ directory: URL) throws -> (CLIPTextConfig, SafeTensorsFile) {
+    /// The config and the open weights (`WeightFile.transformers`: `model.safetensors`,
+    /// `pytorch_model.bin` or a variant) of a text encoder folder.
+    static func openFolder(_ directory: URL) throws -> (CLIPTextConfig, any TensorFile) {
         let config = try CLIPTextConfig.load(contentsOf: directory.appendingPathComponent("config.json"))
-        let file = try SafeTensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        let file = try TensorFiles.open(WeightFile.transformers.locate(in: directory))
         return (config, file)
     }
 
@@ -38,6 +45,12 @@ extension CLIPTextModelWithProjection {
             throw ModelLoadingError(
                 "\(directory.appendingPathComponent("config.json").path): projection_dim is null; CLIPTextModelWithProjection needs it")
         }
+        try self.init(config: config, file: file)
+    }
+
+    /// Builds the model from an open weight file keyed `text_model.*` and `text_projection.weight`;
+    /// every key must be used.
+    public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer)
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()

@@ -34,7 +34,9 @@ struct SpecialTokensConfig {
     /// `added_tokens_decoder` of `tokenizer_config.json`, by id.
     private(set) var decoderTokens: [(id: Int32, token: Token)] = []
 
-    init(directory: URL) throws {
+    /// `tokenizerJSONTokens` are `tokenizer.json`'s `added_tokens` when the vocabulary comes from it;
+    /// they stand in for a missing `added_tokens_decoder`, with their flags, as transformers 5 loads them.
+    init(directory: URL, tokenizerJSONTokens: [(id: Int32, token: Token)]? = nil) throws {
         configFile = directory.appendingPathComponent("tokenizer_config.json")
         let config = try CLIPTokenizer.readJSONObject(configFile)
         guard let length = config["model_max_length"] as? Int, length >= 2, length <= 1 << 20 else {
@@ -45,16 +47,23 @@ struct SpecialTokensConfig {
         try merge(config, from: configFile)
         if let decoder = config["added_tokens_decoder"] {
             decoderTokens = try Self.parseDecoder(decoder, file: configFile)
-            // from_pretrained swaps a named token for its added_tokens_decoder entry (and flags).
-            for (attribute, token) in tokens {
-                if let entry = decoderTokens.first(where: { $0.token.content == token.content }) {
-                    tokens[attribute] = entry.token
-                }
-            }
+            swapNamedTokensForDecoderEntries()
+        } else if let tokenizerJSONTokens {
+            decoderTokens = tokenizerJSONTokens.sorted { $0.id < $1.id }
+            swapNamedTokensForDecoderEntries()
         } else {
             let mapFile = directory.appendingPathComponent("special_tokens_map.json")
             if FileManager.default.fileExists(atPath: mapFile.path) {
                 try merge(CLIPTokenizer.readJSONObject(mapFile), from: mapFile)
+            }
+        }
+    }
+
+    /// from_pretrained swaps a named token for its added_tokens_decoder entry (and flags).
+    private mutating func swapNamedTokensForDecoderEntries() {
+        for (attribute, token) in tokens {
+            if let entry = decoderTokens.first(where: { $0.token.content == token.content }) {
+                tokens[attribute] = entry.token
             }
         }
     }
@@ -118,7 +127,7 @@ struct SpecialTokensConfig {
 
     /// A plain string is matched in the raw text; an object carries `content` and `normalized`. The
     /// stripping flags are refused rather than ignored: no Stable Diffusion tokenizer sets them.
-    private static func parseToken(_ value: Any, key: String, file: URL) throws -> Token {
+    static func parseToken(_ value: Any, key: String, file: URL) throws -> Token {
         if let content = value as? String {
             return Token(content: content, normalized: false, file: file)
         }

@@ -7,7 +7,11 @@ extension CLIPTokenizer {
 
     /// Reads `vocab.json`: one JSON object from token string to integer id.
     static func loadVocab(_ url: URL) throws -> [String: Int32] {
-        let object = try readJSONObject(url)
+        try vocabIds(try readJSONObject(url), file: url)
+    }
+
+    /// A vocabulary object (token string to non-negative integer id) as the encoder.
+    static func vocabIds(_ object: [String: Any], file url: URL) throws -> [String: Int32] {
         var encoder: [String: Int32] = [:]
         encoder.reserveCapacity(object.count)
         for (token, value) in object {
@@ -20,12 +24,10 @@ extension CLIPTokenizer {
     }
 
     /// Reads `merges.txt`: an optional `#version` line, then one `first second` pair a line; the line
-    /// order is the merge priority. Both halves and their concatenation must be in the vocabulary, as
-    /// `tokenizers` requires when it builds the model.
+    /// order is the merge priority.
     static func loadMerges(_ url: URL, encoder: [String: Int32]) throws -> [UInt64: Merge] {
         let text = try readText(url)
-        var ranks: [UInt64: Merge] = [:]
-        var rank: Int32 = 0
+        var pairs: [(String, String, line: Int)] = []
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true {
             lines.removeLast()  // the newline that ends the last line
@@ -39,13 +41,27 @@ extension CLIPTokenizer {
             guard parts.count == 2 else {
                 throw CLIPTokenizerError(file: url, reason: "line \(index + 1) is not two tokens separated by one space: \(quoted(String(line)))")
             }
-            let tokens = [String(parts[0]), String(parts[1]), String(parts[0] + parts[1])]
+            pairs.append((String(parts[0]), String(parts[1]), index + 1))
+        }
+        return try rankMerges(pairs.map { ($0.0, $0.1) }, encoder: encoder) { index, token in
+            CLIPTokenizerError(file: url, reason: "line \(pairs[index].line): \(quoted(token)) is not in vocab.json")
+        }
+    }
+
+    /// The merge table: each pair of ids to its rank (list order) and the id of the merged token. Both
+    /// halves and their concatenation must be in the vocabulary, as `tokenizers` requires when it
+    /// builds the model; `missing(index, token)` reports the first that is not.
+    static func rankMerges(
+        _ pairs: [(String, String)], encoder: [String: Int32], missing: (Int, String) -> CLIPTokenizerError
+    ) throws -> [UInt64: Merge] {
+        var ranks: [UInt64: Merge] = [:]
+        for (rank, (first, second)) in pairs.enumerated() {
+            let tokens = [first, second, first + second]
             let ids = tokens.compactMap { encoder[$0] }
-            if let missing = tokens.first(where: { encoder[$0] == nil }) {
-                throw CLIPTokenizerError(file: url, reason: "line \(index + 1): \(quoted(missing)) is not in vocab.json")
+            if let absent = tokens.first(where: { encoder[$0] == nil }) {
+                throw missing(rank, absent)
             }
-            ranks[pairKey(ids[0], ids[1])] = Merge(rank: rank, id: ids[2])
-            rank += 1
+            ranks[pairKey(ids[0], ids[1])] = Merge(rank: Int32(rank), id: ids[2])
         }
         return ranks
     }

@@ -23,7 +23,8 @@ public struct CLIPTokenizer: Sendable {
     /// The id of the pad token: `<|endoftext|>` (49407) for SD1.5, `!` (0) for SDXL's `tokenizer_2`.
     public let padTokenId: Int32
 
-    /// `merges.txt`: the pair of ids to its rank (line order) and the id of the merged token.
+    /// `merges.txt` (or `tokenizer.json`'s `model.merges`): the pair of ids to its rank (list order) and
+    /// the id of the merged token.
     let bpeRanks: [UInt64: Merge]
     /// The id of each byte's byte-level character, inside a word and at its end (with `</w>`).
     let byteTokenIds: [Int32]
@@ -37,12 +38,22 @@ public struct CLIPTokenizer: Sendable {
     }
 
     /// Loads `vocab.json`, `merges.txt`, `tokenizer_config.json` and (if present) `special_tokens_map.json`
-    /// from `directory`. Throws `CLIPTokenizerError` naming the file when one is missing or malformed.
+    /// from `directory`; a folder without `vocab.json` (transformers 5 saves none) is read from its
+    /// `tokenizer.json` instead. Throws `CLIPTokenizerError` naming the file when one is missing or malformed.
     public init(directory: URL) throws {
-        let vocabFile = directory.appendingPathComponent("vocab.json")
-        let encoder = try Self.loadVocab(vocabFile)
-        let config = try SpecialTokensConfig(directory: directory)
-        bpeRanks = try Self.loadMerges(directory.appendingPathComponent("merges.txt"), encoder: encoder)
+        var vocabFile = directory.appendingPathComponent("vocab.json")
+        let jsonFile = directory.appendingPathComponent("tokenizer.json")
+        let encoder: [String: Int32]
+        let config: SpecialTokensConfig
+        if !FileManager.default.fileExists(atPath: vocabFile.path), FileManager.default.fileExists(atPath: jsonFile.path) {
+            let model = try TokenizerJSON(jsonFile)
+            (vocabFile, encoder, bpeRanks) = (jsonFile, model.encoder, model.bpeRanks)
+            config = try SpecialTokensConfig(directory: directory, tokenizerJSONTokens: model.addedTokens)
+        } else {
+            encoder = try Self.loadVocab(vocabFile)
+            config = try SpecialTokensConfig(directory: directory)
+            bpeRanks = try Self.loadMerges(directory.appendingPathComponent("merges.txt"), encoder: encoder)
+        }
         (byteTokenIds, byteEndTokenIds) = try Self.byteLevelTokenIds(encoder: encoder, vocabFile: vocabFile)
         maxLength = config.modelMaxLength
         addedTokens = try config.addedTokens(encoder: encoder)

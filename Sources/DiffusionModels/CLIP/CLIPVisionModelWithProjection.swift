@@ -26,12 +26,13 @@ public struct CLIPVisionModelWithProjection: Sendable {
         public let penultimateHiddenStates: Tensor
     }
 
-    /// Loads a transformers `CLIPVisionModelWithProjection` folder (`config.json`, `model.safetensors`
+    /// Loads a transformers `CLIPVisionModelWithProjection` folder (`config.json`, `model.safetensors` or
+    /// another `WeightFile.transformers` name,
     /// keyed `vision_model.*` and `visual_projection.weight`); the `position_ids` buffer is ignored.
     public init(directory: URL) throws {
         let config = try CLIPVisionConfig.load(contentsOf: directory.appendingPathComponent("config.json"))
         let store = try WeightStore(
-            contentsOf: directory.appendingPathComponent("model.safetensors"),
+            contentsOf: WeightFile.transformers.locate(in: directory),
             ignored: { $0 == "vision_model.embeddings.position_ids" })
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()

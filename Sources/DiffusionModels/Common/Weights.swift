@@ -13,21 +13,22 @@ public struct ModelLoadingError: Error, CustomStringConvertible, LocalizedError,
     public var errorDescription: String? { message }
 }
 
-/// The tensors of one model's safetensors file, with a record of which keys were read so that
+/// The tensors of one model's weight file (safetensors, a PyTorch checkpoint, or a single-file
+/// checkpoint's component view), with a record of which keys were read so that
 /// loading can insist every key was used (STYLE §3: loading is strict).
 ///
 /// `rename` maps a key as the code asks for it to the key stored in the file, for checkpoints
 /// written under older names (VAE `query`/`key`/`value`/`proj_attn`, `text_model.` prefixes);
 /// keys listed in `ignored` (buffers such as `position_ids`) are never reported as unused.
 public final class WeightStore: @unchecked Sendable {
-    public let file: SafeTensorsFile
+    public let file: any TensorFile
     private let rename: (String) -> String
     private let ignored: (String) -> Bool
     private var used = Set<String>()
     private let lock = NSLock()
 
     public init(
-        file: SafeTensorsFile, rename: @escaping (String) -> String = { $0 },
+        file: any TensorFile, rename: @escaping (String) -> String = { $0 },
         ignored: @escaping (String) -> Bool = { _ in false }
     ) {
         self.file = file
@@ -35,12 +36,12 @@ public final class WeightStore: @unchecked Sendable {
         self.ignored = ignored
     }
 
-    /// Opens `url` as a store.
+    /// Opens `url` as a store (`TensorFiles.open`: by its extension).
     public convenience init(
         contentsOf url: URL, rename: @escaping (String) -> String = { $0 },
         ignored: @escaping (String) -> Bool = { _ in false }
     ) throws {
-        self.init(file: try SafeTensorsFile(contentsOf: url), rename: rename, ignored: ignored)
+        self.init(file: try TensorFiles.open(url), rename: rename, ignored: ignored)
     }
 
     /// The root scope: keys as the model names them.
@@ -54,7 +55,7 @@ public final class WeightStore: @unchecked Sendable {
         try file.tensor(named: use(key, shape: shape))
     }
 
-    /// Reads a layer's weights `key` in their stored precision (`SafeTensorsFile.weights(named:)`),
+    /// Reads a layer's weights `key` in their stored precision (`TensorFile.weights(named:)`),
     /// checking the shape when given, and marks it used.
     public func weights(_ key: String, shape: [Int]? = nil) throws -> WeightArray {
         try file.weights(named: use(key, shape: shape))

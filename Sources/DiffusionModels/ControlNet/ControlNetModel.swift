@@ -15,10 +15,10 @@ public struct ControlNetModel: Sendable {
     let controlnetDownBlocks: [Conv2D]
     let controlnetMidBlock: Conv2D
 
-    /// Loads `config.json` and `diffusion_pytorch_model.safetensors` from a ControlNet folder.
+    /// Loads `config.json` and the weights (`WeightFile.diffusers`) from a ControlNet folder.
     public init(folder: URL) throws {
         let config = try ControlNetConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
-        let store = try WeightStore(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let store = try WeightStore(contentsOf: WeightFile.diffusers.locate(in: folder))
         try self.init(config: config, weights: store)
         try store.checkAllUsed()
     }

@@ -23,7 +23,7 @@ public struct IPAdapter: Sendable {
     ///   the UNet or its image encoder, or is in neither the base nor the Plus layout.
     public init(folder: URL, unet: UNet2DConditionModel) throws {
         imageEncoder = try CLIPVisionModelWithProjection(directory: folder.appendingPathComponent("image_encoder"))
-        let store = try WeightStore(contentsOf: folder.appendingPathComponent("ip-adapter.safetensors"))
+        let store = try WeightStore(contentsOf: WeightFile.named("ip-adapter").locate(in: folder))
         let path = store.file.url.path
         imageProjection = try IPAdapterImageProjection(store.root["image_proj"])
         let expectedInput = imageProjection.isPlus ? imageEncoder.config.hiddenSize : imageEncoder.config.projectionDim

@@ -24,10 +24,11 @@ public struct UNet2DConditionModel: Sendable {
     public var downBlocks: [DownBlock2D] { encoder.down }
     public var midBlock: UNetMidBlock2DCrossAttn { encoder.mid }
 
-    /// Loads `unet/config.json` and `unet/diffusion_pytorch_model.safetensors` from `folder`.
+    /// Loads `config.json` and the weights (`WeightFile.diffusers`: `diffusion_pytorch_model.safetensors`,
+    /// its `.bin` or an `fp16` variant) from a `unet/` folder.
     public init(folder: URL) throws {
         let config = try UNet2DConditionConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
-        let store = try WeightStore(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let store = try WeightStore(contentsOf: WeightFile.diffusers.locate(in: folder))
         try self.init(config: config, weights: store)
         try store.checkAllUsed()
     }

@@ -17,11 +17,11 @@ public struct AutoencoderKL: Sendable {
     /// `scaling_factor` from the config: diffusion latents = VAE latents x this.
     public var scalingFactor: Float { config.scalingFactor }
 
-    /// Loads `vae/config.json` and `vae/diffusion_pytorch_model.safetensors` from `folder`. Files from
+    /// Loads `config.json` and the weights (`WeightFile.diffusers`) from a `vae/` folder. Files from
     /// older diffusers that name the mid-block attention `query`/`key`/`value`/`proj_attn` load too.
     public init(folder: URL) throws {
         let config = try AutoencoderKLConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
-        let file = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let file = try TensorFiles.open(WeightFile.diffusers.locate(in: folder))
         let store = WeightStore(file: file, rename: { key in file.info(key) == nil ? AutoencoderKL.legacyName(key) : key })
         try self.init(config: config, weights: store)
         try store.checkAllUsed()

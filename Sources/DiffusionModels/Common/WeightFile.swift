@@ -1,0 +1,63 @@
+// Follows diffusers' _get_model_file / _add_variant and transformers' weight names.
+import Foundation
+
+/// The weight file of a component folder, found under the names diffusers and transformers give it:
+/// the plain file, its `.bin` (pickled) form, or a variant (`diffusion_pytorch_model.fp16.safetensors`,
+/// `model.fp16.safetensors`, as `from_pretrained(variant: "fp16")` reads), in that order of preference,
+/// so a plain file wins over a variant beside it and safetensors wins over a pickle of the same kind.
+public enum WeightFile: Sendable, Equatable {
+    /// diffusers' models (UNet, VAE, ControlNet): `diffusion_pytorch_model.safetensors` / `.bin`.
+    case diffusers
+    /// transformers' models (CLIP text and image encoders): `model.safetensors` / `pytorch_model.bin`.
+    case transformers
+    /// A file of its own name (`ip-adapter` for `ip-adapter.safetensors` / `ip-adapter.bin`).
+    case named(String)
+
+    /// The stems of the safetensors and the pickled file names.
+    private var stems: (safetensors: String, pickle: String) {
+        switch self {
+        case .diffusers: ("diffusion_pytorch_model", "diffusion_pytorch_model")
+        case .transformers: ("model", "pytorch_model")
+        case .named(let name): (name, name)
+        }
+    }
+
+    /// The plain safetensors name, the one errors cite (`diffusion_pytorch_model.safetensors`).
+    public var plainName: String { stems.safetensors + ".safetensors" }
+
+    /// The candidate names present in `folder`, best first: plain `.safetensors`, plain `.bin`, then
+    /// the variants (`fp16` first, the others by name), each safetensors before its `.bin`.
+    public func candidates(in folder: URL) -> [String] {
+        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        let plain = [plainName, stems.pickle + ".bin"]
+        let variants = present.compactMap { variant(of: $0) }
+        let ordered = Set(variants).sorted { ($0 == "fp16" ? 0 : 1, $0) < ($1 == "fp16" ? 0 : 1, $1) }
+        let named = ordered.flatMap { ["\(stems.safetensors).\($0).safetensors", "\(stems.pickle).\($0).bin"] }
+        return (plain + named).filter { present.contains($0) }
+    }
+
+    /// The weight file to load from `folder`.
+    ///
+    /// - Throws: `ModelLoadingError` naming the folder, the names tried and the files found.
+    public func locate(in folder: URL) throws -> URL {
+        if let best = candidates(in: folder).first { return folder.appendingPathComponent(best) }
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        throw ModelLoadingError(
+            "\(folder.appendingPathComponent(plainName).path): no such file, nor \(stems.pickle).bin or a variant "
+                + "such as \(stems.safetensors).fp16.safetensors; the folder holds: "
+                + (found.isEmpty ? "nothing" : found.joined(separator: ", ")))
+    }
+
+    /// True when `folder` holds a weight file under one of the names.
+    public func exists(in folder: URL) -> Bool { !candidates(in: folder).isEmpty }
+
+    /// The variant of a file name of this kind (`fp16` of `model.fp16.safetensors`), or nil.
+    private func variant(of name: String) -> String? {
+        for (stem, ext) in [(stems.safetensors, ".safetensors"), (stems.pickle, ".bin")]
+        where name.hasPrefix(stem + ".") && name.hasSuffix(ext) && name.count > stem.count + 1 + ext.count {
+            let middle = name.dropFirst(stem.count + 1).dropLast(ext.count)
+            if !middle.contains(".") { return String(middle) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,95 @@
+import DiffusionCore
+import DiffusionFormats
+import Foundation
+import Testing
+
+/// Tests/Goldens/checkpoints, made by its generate.py with the pinned reference venv.
+private let checkpoints = goldens.deletingLastPathComponent().appendingPathComponent("checkpoints")
+
+/// The safe PyTorch checkpoint reader against `torch.save`'s own files, read bit for bit.
+@Suite struct TorchCheckpointTests {
+    let expected: SafeTensorsFile
+
+    init() throws {
+        expected = try SafeTensorsFile(contentsOf: checkpoints.appendingPathComponent("expected.safetensors"))
+    }
+
+    /// Every tensor of the state dict (contiguous, transposed, sliced at an offset, a Parameter, a
+    /// scalar, empty, nested) in both forms equals the contiguous copy torch wrote to safetensors:
+    /// same names, dtypes, shapes and bits.
+    @Test(arguments: ["state.pt", "state_legacy.pt"])
+    func readsEveryTensorExactly(file: String) throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
+        #expect(checkpoint.names == expected.names)
+        for name in expected.names {
+            let want = try #require(expected.info(name))
+            let got = try #require(checkpoint.info(name))
+            #expect(got.dtype == want.dtype && got.shape == want.shape, "\(name)")
+            let bytes = try checkpoint.withElements(name) { Array($0) }
+            #expect(bytes == (try expected.withElements(name) { Array($0) }), "\(name)")
+            #expect(try checkpoint.tensor(named: name).scalars.map(\.bitPattern)
+                == (try expected.tensor(named: name)).scalars.map(\.bitPattern), "\(name)")
+        }
+        #expect(try checkpoint.weights(named: "model.f16").isFloat16)
+        #expect(try !checkpoint.weights(named: "model.bf16").isFloat16)
+    }
+
+    /// `TensorFiles.open` reads pickled checkpoints under every extension people use.
+    @Test(arguments: ["bin", "pth", "ckpt", "pt"])
+    func opensByExtension(ext: String) throws {
+        let folder = try TemporaryFolder()
+        let url = folder.url.appendingPathComponent("model.\(ext)")
+        try FileManager.default.copyItem(at: checkpoints.appendingPathComponent("state.pt"), to: url)
+        let file = try TensorFiles.open(url)
+        #expect(file.names == expected.names)
+        #expect(file.info("model.transposed")?.shape == [4, 3])
+    }
+
+    @Test func refusesOtherExtensions() throws {
+        let error = #expect(throws: SafeTensorsError.self) { try TensorFiles.open(URL(fileURLWithPath: "/tmp/model.onnx")) }
+        #expect(error?.description.contains("model.onnx") == true)
+    }
+
+    /// A pickle that calls `os.system` on load is refused at the global, naming it, in both forms.
+    @Test(arguments: ["malicious.pt", "malicious_legacy.pt"])
+    func refusesCodeExecution(file: String) throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("'posix.system'") && message.contains("not allowed") && message.contains(file), "\(message)")
+    }
+
+    @Test func refusesFilesThatAreNotCheckpoints() throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.write(Array("not a checkpoint".utf8), named: "model.bin")
+        let error = #expect(throws: TorchCheckpointError.self) { try TorchCheckpoint(contentsOf: url) }
+        #expect(error?.reason.contains("not a PyTorch checkpoint") == true)
+    }
+
+    /// Truncations at every length and thousands of random byte changes: each either opens and
+    /// reads, or throws; none crashes (bounds are checked before every read).
+    @Test(arguments: ["state.pt", "state_legacy.pt"])
+    func survivesCorruption(file: String) throws {
+        let original = try [UInt8](Data(contentsOf: checkpoints.appendingPathComponent(file)))
+        let folder = try TemporaryFolder()
+        var random = SeededGenerator(state: 16)
+        var opened = 0
+        for trial in 0..<(original.count + 600) {
+            var bytes = original
+            if trial < original.count {
+                bytes.removeLast(original.count - trial)
+            } else {
+                for _ in 0..<1 + Int(random.next() % 4) {
+                    bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+                }
+            }
+            let url = try folder.write(bytes, named: "fuzz.pt")
+            guard let checkpoint = try? TorchCheckpoint(contentsOf: url) else { continue }
+            opened += 1
+            for name in checkpoint.names { _ = try? checkpoint.tensor(named: name) }
+        }
+        // Changes inside tensor data leave the file valid: some must open, or the test tests nothing.
+        #expect(opened > 30)
+    }
+}

@@ -1,0 +1,78 @@
+import DiffusionCore
+import DiffusionFormats
+import DiffusionModels
+import Foundation
+import Testing
+
+/// Weight file names as diffusers' `variant=` and transformers name them, and pickled weights
+/// loading wherever safetensors do (Tests/Goldens/checkpoints, made by its generate.py).
+struct WeightFileTests {
+    static let goldens = UNetGoldens.root.appendingPathComponent("checkpoints")
+    static let weights = UNetGoldens.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Weights")
+
+    /// A temporary folder holding empty files of the given names.
+    private func folder(_ names: [String]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("WeightFileTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for name in names { try Data().write(to: url.appendingPathComponent(name)) }
+        return url
+    }
+
+    @Test func plainFilesWinOverVariantsAndSafetensorsOverPickles() throws {
+        let all = try folder([
+            "diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.safetensors",
+            "diffusion_pytorch_model.bf16.safetensors", "diffusion_pytorch_model.fp16.bin", "config.json",
+            "diffusion_pytorch_model.safetensors.index.json",
+        ])
+        defer { try? FileManager.default.removeItem(at: all) }
+        #expect(WeightFile.diffusers.candidates(in: all) == [
+            "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.safetensors",
+            "diffusion_pytorch_model.fp16.bin", "diffusion_pytorch_model.bf16.safetensors",
+        ])
+        let variantOnly = try folder(["model.fp16.safetensors", "pytorch_model.fp16.bin", "config.json"])
+        defer { try? FileManager.default.removeItem(at: variantOnly) }
+        #expect(try WeightFile.transformers.locate(in: variantOnly).lastPathComponent == "model.fp16.safetensors")
+        #expect(!WeightFile.diffusers.exists(in: variantOnly))
+        let pickle = try folder(["pytorch_model.bin", "model.fp16.safetensors"])
+        defer { try? FileManager.default.removeItem(at: pickle) }
+        #expect(try WeightFile.transformers.locate(in: pickle).lastPathComponent == "pytorch_model.bin")
+        #expect(try WeightFile.named("ip-adapter").locate(in: try folder(["ip-adapter.bin"])).lastPathComponent == "ip-adapter.bin")
+    }
+
+    @Test func missingWeightsNameTheFolderAndWhatIsThere() throws {
+        let url = try folder(["config.json", "model.onnx"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = #expect(throws: ModelLoadingError.self) { try WeightFile.diffusers.locate(in: url) }
+        let message = error?.message ?? ""
+        #expect(message.contains(url.appendingPathComponent("diffusion_pytorch_model.safetensors").path)
+            && message.contains("the folder holds: config.json, model.onnx"), "\(message)")
+    }
+
+    /// A VAE whose only weights are `diffusion_pytorch_model.fp16.safetensors`, and one saved with
+    /// `torch.save` (legacy form), decode exactly as the safetensors folder does.
+    @Test func variantAndPickledVAEDecodeIdentically() throws {
+        let source = Self.weights.appendingPathComponent("tiny-sd15/vae")
+        let variant = try folder([])
+        defer { try? FileManager.default.removeItem(at: variant) }
+        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: variant.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("diffusion_pytorch_model.safetensors"),
+            to: variant.appendingPathComponent("diffusion_pytorch_model.fp16.safetensors"))
+        let latents = Tensor(shape: [1, 4, 4, 4], values: (0..<64).map { Float($0 % 7) * 0.25 - 0.75 })
+        let reference = try AutoencoderKL(folder: source).decode(latents).scalars.map(\.bitPattern)
+        for folder in [variant, Self.goldens.appendingPathComponent("vae")] {
+            #expect(try AutoencoderKL(folder: folder).decode(latents).scalars.map(\.bitPattern) == reference, "\(folder.path)")
+        }
+    }
+
+    /// h94/IP-Adapter's `.bin` nests `image_proj` and `ip_adapter`; flattened, it is the safetensors file.
+    @Test func nestedIPAdapterBinMatchesItsSafetensors() throws {
+        let bin = try TensorFiles.open(Self.goldens.appendingPathComponent("ip-adapter.bin"))
+        let safetensors = try SafeTensorsFile(
+            contentsOf: Self.weights.appendingPathComponent("ip-adapters/sd-1_5/style/ip-adapter.safetensors"))
+        #expect(bin.names == safetensors.names)
+        for name in safetensors.names {
+            #expect(try bin.tensor(named: name).scalars.map(\.bitPattern) == safetensors.tensor(named: name).scalars.map(\.bitPattern))
+        }
+    }
+}
