@@ -38,23 +38,32 @@ public struct StableDiffusionXLPromptEncoder: PromptEncoder {
     }
 
     /// The prompt and, when guidance needs one that is not zeros, the negative prompt (empty when
-    /// absent) as one batch per encoder; SDXL's `prompt_2` and `negative_prompt_2` default to them.
-    public func encode(prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool) throws -> PromptEmbeddings {
+    /// absent) as one batch of chunks per encoder; SDXL's `prompt_2` and `negative_prompt_2` default to
+    /// them. The pooled embedding is that of each prompt's first chunk, as A1111 takes it.
+    public func encode(
+        prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool, syntax: PromptSyntax
+    ) throws -> PromptEmbeddings {
         let zeroNegative = negativePrompt == nil && forceZerosForEmptyPrompt
-        let prompts = classifierFreeGuidance && !zeroNegative ? [prompt, negativePrompt ?? ""] : [prompt]
-        let first = try textEncoder(prompts.map { tokenizer.encode($0) })
-        let second = try textEncoder2(prompts.map { tokenizer2.encode($0) })
-        let embeds = Tensor.concatenate([penultimate(first.hiddenStates), penultimate(second.hiddenStates)], axis: 2)
-        let pooled = second.textEmbeds
-        guard classifierFreeGuidance else {
-            return PromptEmbeddings(promptEmbeds: embeds, pooledPromptEmbeds: pooled)
+        let texts = classifierFreeGuidance && !zeroNegative ? [prompt, negativePrompt ?? ""] : [prompt]
+        let chunks = try PromptChunks.uniform(texts, syntax: syntax, tokenizers: [tokenizer, tokenizer2])
+        let first = try textEncoder(chunks[0].flatMap(\.ids))
+        let second = try textEncoder2(chunks[1].flatMap(\.ids))
+        let count = chunks[0][0].count
+        let embeds = texts.indices.map { text in
+            Tensor.concatenate(
+                [chunks[0][text].embeddings(from: penultimate(first.hiddenStates), firstRow: text * count),
+                 chunks[1][text].embeddings(from: penultimate(second.hiddenStates), firstRow: text * count)],
+                axis: 2)
         }
-        let promptEmbeds = embeds.batchItem(0), pooledPromptEmbeds = pooled.batchItem(0)
+        let pooled = texts.indices.map { second.textEmbeds.batchItem($0 * count) }
+        guard classifierFreeGuidance else {
+            return PromptEmbeddings(promptEmbeds: embeds[0], pooledPromptEmbeds: pooled[0])
+        }
         return PromptEmbeddings(
-            promptEmbeds: promptEmbeds,
-            negativePromptEmbeds: zeroNegative ? Tensor(shape: promptEmbeds.shape) : embeds.batchItem(1),
-            pooledPromptEmbeds: pooledPromptEmbeds,
-            negativePooledPromptEmbeds: zeroNegative ? Tensor(shape: pooledPromptEmbeds.shape) : pooled.batchItem(1))
+            promptEmbeds: embeds[0],
+            negativePromptEmbeds: zeroNegative ? Tensor(shape: embeds[0].shape) : embeds[1],
+            pooledPromptEmbeds: pooled[0],
+            negativePooledPromptEmbeds: zeroNegative ? Tensor(shape: pooled[0].shape) : pooled[1])
     }
 
     /// transformers' `hidden_states[-2]`: the output of the second-to-last layer.
