@@ -12,11 +12,13 @@ public struct StableDiffusionPromptEncoder: PromptEncoder {
         self.textEncoder = textEncoder
     }
 
-    /// Loads `tokenizer/` and `text_encoder/` of a diffusers pipeline folder.
-    public init(modelDirectory: URL) throws {
+    /// Loads `tokenizer/` and `text_encoder/` of a diffusers pipeline folder, with the text-encoder
+    /// weights of `loras` merged in.
+    public init(modelDirectory: URL, loras: LoRASet = LoRASet([])) throws {
         self.init(
             tokenizer: try CLIPTokenizer(directory: modelDirectory.appendingPathComponent("tokenizer")),
-            textEncoder: try CLIPTextModel(directory: modelDirectory.appendingPathComponent("text_encoder")))
+            textEncoder: try CLIPTextModel(
+                directory: modelDirectory.appendingPathComponent("text_encoder"), patches: loras.patches(for: .textEncoder)))
     }
 
     /// The prompt and, with guidance, the negative prompt (empty when absent) as one batch of their

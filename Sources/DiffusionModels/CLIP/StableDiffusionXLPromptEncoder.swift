@@ -26,14 +26,16 @@ public struct StableDiffusionXLPromptEncoder: PromptEncoder {
     }
 
     /// Loads `tokenizer/`, `tokenizer_2/`, `text_encoder/` and `text_encoder_2/` of a diffusers pipeline
-    /// folder; `forceZerosForEmptyPrompt` is the flag of its model_index.json (true for SDXL base).
-    public init(modelDirectory: URL, forceZerosForEmptyPrompt: Bool) throws {
+    /// folder; `forceZerosForEmptyPrompt` is the flag of its model_index.json (true for SDXL base). The
+    /// text-encoder weights of `loras` are merged in.
+    public init(modelDirectory: URL, forceZerosForEmptyPrompt: Bool, loras: LoRASet = LoRASet([])) throws {
         func folder(_ name: String) -> URL { modelDirectory.appendingPathComponent(name) }
         self.init(
             tokenizer: try CLIPTokenizer(directory: folder("tokenizer")),
             tokenizer2: try CLIPTokenizer(directory: folder("tokenizer_2")),
-            textEncoder: try CLIPTextModel(directory: folder("text_encoder")),
-            textEncoder2: try CLIPTextModelWithProjection(directory: folder("text_encoder_2")),
+            textEncoder: try CLIPTextModel(directory: folder("text_encoder"), patches: loras.patches(for: .textEncoder)),
+            textEncoder2: try CLIPTextModelWithProjection(
+                directory: folder("text_encoder_2"), patches: loras.patches(for: .textEncoder2)),
             forceZerosForEmptyPrompt: forceZerosForEmptyPrompt)
     }
 

@@ -1,0 +1,64 @@
+import DiffusionCore
+import Foundation
+
+/// Changes to a model's weights applied as the model is built: `WeightStore` hands each layer weight
+/// it reads to `patched(_:_:)`, which returns it merged with the LoRA deltas for its key. The base
+/// model and its file stay untouched; the patched model holds its own copy of every patched weight,
+/// in float32 (Docs/LORA.md, "Cost").
+public struct WeightPatches: Sendable {
+    struct Term: Sendable {
+        let factors: LoRAFactors
+        let scale: Float
+    }
+
+    /// By weight key as the UNet names it, or for text encoders with the `text_model.` prefix.
+    let terms: [String: [Term]]
+    private let applied = AppliedKeys()
+
+    init(terms: [String: [Term]]) {
+        self.terms = terms
+    }
+
+    /// No change.
+    public static let none = WeightPatches(terms: [:])
+
+    public var isEmpty: Bool { terms.isEmpty }
+
+    /// The weight `key` as the model reads it: `base` itself, or `base` plus its deltas in float32.
+    public func patched(_ key: String, _ base: WeightArray) -> WeightArray {
+        guard let terms = terms[key] ?? terms["text_model." + key] else { return base }
+        var weight = base.widened()
+        for term in terms { term.factors.add(to: &weight, scale: term.scale) }
+        applied.insert(key)
+        return WeightArray(weight)
+    }
+
+    /// Throws when a patched key was never read while building `model`: the model did not read the
+    /// weight the LoRA was resolved against (a model built from another folder than the targets).
+    public func checkAllApplied(model: String) throws {
+        let missed = terms.keys.filter { key in
+            !applied.contains(key) && !(key.hasPrefix("text_model.") && applied.contains(String(key.dropFirst("text_model.".count))))
+        }
+        guard missed.isEmpty else {
+            throw LoRAError("\(model): \(missed.count) LoRA weight(s) were never read: \(missed.sorted().prefix(3).joined(separator: ", "))")
+        }
+    }
+}
+
+/// The keys patched so far, shared by the copies of a `WeightPatches` while a model loads.
+private final class AppliedKeys: @unchecked Sendable {
+    private var keys = Set<String>()
+    private let lock = NSLock()
+
+    func insert(_ key: String) {
+        lock.lock()
+        keys.insert(key)
+        lock.unlock()
+    }
+
+    func contains(_ key: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return keys.contains(key)
+    }
+}
