@@ -36,7 +36,8 @@ enum LoRAGoldens {
 ///
 /// Tolerance for merged weights: 1e-5. Both sides add float32 products of rank 2-4 to the same
 /// F16-widened base; the results differ by float32 rounding only (measured below 1e-6 on weights up
-/// to 1.5). Model outputs use the encoders' and UNet's own bounds.
+/// to 1.5). Model outputs use the text encoders' bound (`clipTolerance`) and the UNet goldens' (1e-4 of
+/// the output's scale, `UNetGoldens.tolerance`).
 struct LoRATests {
     static let weightTolerance: Float = 1e-5
 
@@ -71,6 +72,20 @@ struct LoRATests {
         try expectWeights(LoRAGoldens.sd15, try sd15Set(), golden: try LoRAGoldens.file("merged.safetensors"))
     }
 
+    /// Kept as float16, a merged weight is the float32 merge rounded once: within half a float16 step
+    /// (2^-11 relative; the weights are below 2, so 1e-3), and stored in half the memory.
+    @Test func mergedWeightsKeptAsFloat16() throws {
+        let golden = try LoRAGoldens.file("merged.safetensors")
+        let key = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"
+        let patches = try sd15Set().patches(for: .unet, keepingFloat16: true)
+        let store = try WeightStore(
+            contentsOf: LoRAGoldens.sd15.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"), patches: patches)
+        let weights = try store.weights(key)
+        #expect(weights.isFloat16)
+        let error = clipMaxAbsError(weights.widened(), try golden.tensor(named: "unet." + key))
+        #expect(error <= 1e-3 && error > 0, "\(error)")
+    }
+
     /// Built models: the patched UNet and text encoder give diffusers' fused outputs; the base model
     /// built beside them is unchanged.
     @Test func patchedModelsMatchDiffusers() throws {
@@ -82,9 +97,7 @@ struct LoRATests {
         let before = try base(sample, timesteps: [500], encoderHiddenStates: hidden)
         let patched = try UNet2DConditionModel(folder: unetFolder, patches: set.patches(for: .unet))
         let output = try patched(sample, timesteps: [500], encoderHiddenStates: hidden)
-        // The UNet golden tests' bound for the tiny UNet in float32.
-        let unetError = clipMaxAbsError(output, try golden.tensor(named: "unet_output"))
-        #expect(unetError <= 1e-4, "unet: \(unetError)")
+        UNetGoldens.expectClose(output, try golden.tensor(named: "unet_output"), "patched unet")
         let after = try base(sample, timesteps: [500], encoderHiddenStates: hidden)
         #expect(after.scalars == before.scalars, "the base UNet is untouched")
         #expect(clipMaxAbsError(output, before) > 1e-3, "the LoRA changes the output")
@@ -94,6 +107,19 @@ struct LoRATests {
         let ids: [Int32] = [49406, 320, 1125, 539, 550, 49407] + Array(repeating: 49407, count: 71)
         let textError = clipMaxAbsError(try encoder([ids]).lastHiddenState, try golden.tensor(named: "text_encoder_output"))
         #expect(textError <= clipTolerance, "text encoder: \(textError)")
+    }
+
+    /// An LCM-LoRA-shaped kohya file (every attention, proj, feed-forward, resnet conv, time_emb_proj
+    /// and sampler conv of the UNet) builds a UNet whose output is diffusers' fused one.
+    @Test func lcmShapedLoRAMatchesDiffusers() throws {
+        let inputs = try LoRAGoldens.file("merged.safetensors"), golden = try LoRAGoldens.file("lcm_shaped_output.safetensors")
+        let lora = try LoRAGoldens.lora("lcm_shaped", targets: try LoRATargets(modelDirectory: LoRAGoldens.sd15))
+        #expect(lora.moduleCount(.unet) == Int(try golden.tensor(named: "module_count").scalars[0]))
+        let unet = try UNet2DConditionModel(
+            folder: LoRAGoldens.sd15.appendingPathComponent("unet"), patches: LoRASet([(lora, 1)]).patches(for: .unet))
+        let output = try unet(
+            try inputs.tensor(named: "unet_sample"), timesteps: [500], encoderHiddenStates: try inputs.tensor(named: "unet_hidden"))
+        UNetGoldens.expectClose(output, try golden.tensor(named: "unet_output"), "LCM-shaped unet")
     }
 
     /// LoHa, LoKr (whole and low-rank factors, linear and 3x3 conv) and diffusers' older key layouts at

@@ -17,6 +17,9 @@ Writes, under Tests/Goldens/lora/:
   with .alpha), loha.safetensors and lokr.safetensors (LyCORIS: hada_w1_a..., lokr_w1, lokr_w2_a/b,
   a full-rank lokr_w2 on a conv); merged_formulas.safetensors: their merged weights at scale 0.7 from
   the formulas of docs (numpy, float64 rounded to float32).
+- lcm_shaped.safetensors: a kohya file changing every layer kind LCM-LoRA changes (attention, proj,
+  feed-forward, resnet convs and time_emb_proj, down/upsamplers) on tiny-sd15, and
+  lcm_shaped_output.safetensors: diffusers' fused UNet output on merged.safetensors' input.
 - sdxl_kohya.safetensors: a kohya SDXL LoRA in sgm block names (input_blocks_4_1_..., middle_block_*,
   output_blocks_*, resnets' in_layers_2/emb_layers_1/skip_connection, op, conv_in/out, time_embed,
   label_emb, lora_te1_/lora_te2_) on tiny-sdxl; sdxl_merged.safetensors: diffusers' fused weights.
@@ -292,11 +295,45 @@ def write_sdxl():
         f.write("\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# An LCM-LoRA-shaped file: kohya keys on every layer kind latent-consistency/lcm-lora-sdv1-5 changes
+
+LCM_LAYERS = ("to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1",
+              "conv2", "conv_shortcut", "downsamplers.0.conv", "upsamplers.0.conv", "time_emb_proj")
+
+
+def write_lcm_shaped():
+    unet = base_weights(SD15, "unet")
+    lora = {}
+    for key in sorted(unet):
+        module = key.removesuffix(".weight")
+        if key.endswith(".weight") and module.endswith(LCM_LAYERS) and unet[key].ndim in (2, 4):
+            down, up = low_rank(unet[key].shape, 2)
+            lora[f"{kohya_name('lora_unet_', module)}.lora_down.weight"] = down
+            lora[f"{kohya_name('lora_unet_', module)}.lora_up.weight"] = up
+            lora[f"{kohya_name('lora_unet_', module)}.alpha"] = np.array(8.0, dtype=np.float32)
+    save_numpy(lora, os.path.join(HERE, "lcm_shaped.safetensors"))
+
+    from diffusers import StableDiffusionPipeline
+    pipe = StableDiffusionPipeline.from_pretrained(SD15, torch_dtype=torch.float32, safety_checker=None,
+                                                   requires_safety_checker=False)
+    pipe.load_lora_weights(HERE, weight_name="lcm_shaped.safetensors", adapter_name="lcm")
+    pipe.fuse_lora(components=["unet"], lora_scale=1.0)
+    from safetensors.torch import load_file
+    inputs = load_file(os.path.join(HERE, "merged.safetensors"))
+    with torch.no_grad():
+        output = pipe.unet(inputs["unet_sample"].permute(0, 3, 1, 2), 500,
+                           encoder_hidden_states=inputs["unet_hidden"]).sample.permute(0, 2, 3, 1)
+    save_file({"unet_output": output.contiguous(), "module_count": torch.tensor([len(lora) // 3], dtype=torch.float32)},
+              os.path.join(HERE, "lcm_shaped_output.safetensors"))
+
+
 def main():
     write_sd15_loras()
     check_against_formula(write_sd15_merged())
     write_formula_cases()
     write_sdxl()
+    write_lcm_shaped()
 
 
 if __name__ == "__main__":

@@ -10,14 +10,15 @@ public struct LoRASet: Sendable {
 
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// The patches a `component` is built with (empty when no LoRA changes it).
-    public func patches(for component: LoRAComponent) -> WeightPatches {
+    /// The patches a `component` is built with (empty when no LoRA changes it); `keepingFloat16`
+    /// stores merged float16 weights as float16 (`WeightPatches.keepsFloat16`).
+    public func patches(for component: LoRAComponent, keepingFloat16: Bool = false) -> WeightPatches {
         var terms: [String: [WeightPatches.Term]] = [:]
         for (lora, scale) in entries {
             for (key, factors) in lora.modules[component] ?? [:] {
                 terms[key, default: []].append(WeightPatches.Term(factors: factors, scale: scale))
             }
         }
-        return WeightPatches(terms: terms)
+        return WeightPatches(terms: terms, keepsFloat16: keepingFloat16)
     }
 }
