@@ -66,10 +66,10 @@ SD15_UNET = [
     "down_blocks.0.resnets.0.conv1",
     "mid_block.attentions.0.proj_out",
 ]
-# Only an attention output: diffusers 0.42 recognises a kohya text-encoder LoRA by those keys, and with
-# transformers 5 it loads kohya's q_proj/mlp text-encoder keys as zeros (check_against_formula guards
-# this); the formula cases below cover the other text-encoder layers.
-SD15_TE = ["text_model.encoder.layers.1.self_attn.out_proj"]
+# With an attention out_proj among them: diffusers 0.42 recognises a kohya text-encoder LoRA by that key
+# ("Could not automatically infer state dict type" without it).
+SD15_TE = ["text_model.encoder.layers.0.self_attn.q_proj", "text_model.encoder.layers.1.self_attn.out_proj",
+           "text_model.encoder.layers.1.mlp.fc1"]
 PEFT_UNET = [
     "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q",
     "up_blocks.1.attentions.0.transformer_blocks.0.attn2.to_v",
