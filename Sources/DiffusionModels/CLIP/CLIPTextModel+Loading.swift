@@ -7,8 +7,9 @@ extension CLIPTextModel {
     ///
     /// The hub's SD1.5/SDXL files key the tensors `text_model.*`, as transformers 4 saved them;
     /// transformers 5 saves them without the prefix. Both load. The `position_ids` buffer older files
-    /// carry is ignored; any other key the model does not use is an error.
-    public init(directory: URL) throws {
+    /// carry is ignored; any other key the model does not use is an error. `patches` (LoRA) are merged
+    /// into the weights they change.
+    public init(directory: URL, patches: WeightPatches = .none) throws {
         let (config, file) = try Self.openFolder(directory)
         try self.init(config: config, file: file)
     }
@@ -17,9 +18,11 @@ extension CLIPTextModel {
     /// component), keyed with or without `text_model.`; every key must be used.
     public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let prefixed = file.info("text_model.embeddings.token_embedding.weight") != nil
-        let store = WeightStore(file: file, rename: prefixed ? { "text_model." + $0 } : { $0 }, ignored: Self.isBuffer)
+        let store = WeightStore(
+            file: file, rename: prefixed ? { "text_model." + $0 } : { $0 }, ignored: Self.isBuffer, patches: patches)
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
+        try patches.checkAllApplied(model: directory.path)
     }
 
     /// The config and the open weights (`WeightFile.transformers`: `model.safetensors`,
@@ -38,13 +41,15 @@ extension CLIPTextModel {
 
 extension CLIPTextModelWithProjection {
     /// Loads a transformers `CLIPTextModelWithProjection` folder: `config.json` and `model.safetensors`
-    /// keyed `text_model.*` and `text_projection.weight`; the `position_ids` buffer is ignored.
-    public init(directory: URL) throws {
+    /// keyed `text_model.*` and `text_projection.weight`; the `position_ids` buffer is ignored. `patches`
+    /// (LoRA) are merged into the weights they change.
+    public init(directory: URL, patches: WeightPatches = .none) throws {
         let (config, file) = try CLIPTextModel.openFolder(directory)
         guard config.projectionDim != nil else {
             throw ModelLoadingError(
                 "\(directory.appendingPathComponent("config.json").path): projection_dim is null; CLIPTextModelWithProjection needs it")
         }
+<<<<<<< HEAD
         try self.init(config: config, file: file)
     }
 
@@ -52,7 +57,11 @@ extension CLIPTextModelWithProjection {
     /// every key must be used.
     public init(config: CLIPTextConfig, file: any TensorFile) throws {
         let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer)
+=======
+        let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer, patches: patches)
+>>>>>>> prompts
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
+        try patches.checkAllApplied(model: directory.path)
     }
 }

@@ -12,19 +12,24 @@ public struct StableDiffusionPromptEncoder: PromptEncoder {
         self.textEncoder = textEncoder
     }
 
-    /// Loads `tokenizer/` and `text_encoder/` of a diffusers pipeline folder.
-    public init(modelDirectory: URL) throws {
+    /// Loads `tokenizer/` and `text_encoder/` of a diffusers pipeline folder, with the text-encoder
+    /// weights of `loras` merged in.
+    public init(modelDirectory: URL, loras: LoRASet = LoRASet([])) throws {
         self.init(
             tokenizer: try CLIPTokenizer(directory: modelDirectory.appendingPathComponent("tokenizer")),
-            textEncoder: try CLIPTextModel(directory: modelDirectory.appendingPathComponent("text_encoder")))
+            textEncoder: try CLIPTextModel(
+                directory: modelDirectory.appendingPathComponent("text_encoder"), patches: loras.patches(for: .textEncoder)))
     }
 
-    /// The prompt and, with guidance, the negative prompt (empty when absent) as one batch: the rows are
-    /// independent, so this equals diffusers' two separate calls.
-    public func encode(prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool) throws -> PromptEmbeddings {
-        let prompts = classifierFreeGuidance ? [prompt, negativePrompt ?? ""] : [prompt]
-        let hidden = try textEncoder(prompts.map { tokenizer.encode($0) }).lastHiddenState
-        return PromptEmbeddings(
-            promptEmbeds: hidden.batchItem(0), negativePromptEmbeds: classifierFreeGuidance ? hidden.batchItem(1) : nil)
+    /// The prompt and, with guidance, the negative prompt (empty when absent) as one batch of their
+    /// chunks: the rows are independent, so this equals diffusers' (or A1111's) separate calls.
+    public func encode(
+        prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool, syntax: PromptSyntax
+    ) throws -> PromptEmbeddings {
+        let texts = classifierFreeGuidance ? [prompt, negativePrompt ?? ""] : [prompt]
+        let chunks = try PromptChunks.uniform(texts, syntax: syntax, tokenizers: [tokenizer])[0]
+        let hidden = try textEncoder(chunks.flatMap(\.ids)).lastHiddenState
+        let embeds = chunks.enumerated().map { text, chunks in chunks.embeddings(from: hidden, firstRow: text * chunks.count) }
+        return PromptEmbeddings(promptEmbeds: embeds[0], negativePromptEmbeds: classifierFreeGuidance ? embeds[1] : nil)
     }
 }

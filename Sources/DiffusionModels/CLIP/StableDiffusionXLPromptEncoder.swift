@@ -26,35 +26,46 @@ public struct StableDiffusionXLPromptEncoder: PromptEncoder {
     }
 
     /// Loads `tokenizer/`, `tokenizer_2/`, `text_encoder/` and `text_encoder_2/` of a diffusers pipeline
-    /// folder; `forceZerosForEmptyPrompt` is the flag of its model_index.json (true for SDXL base).
-    public init(modelDirectory: URL, forceZerosForEmptyPrompt: Bool) throws {
+    /// folder; `forceZerosForEmptyPrompt` is the flag of its model_index.json (true for SDXL base). The
+    /// text-encoder weights of `loras` are merged in.
+    public init(modelDirectory: URL, forceZerosForEmptyPrompt: Bool, loras: LoRASet = LoRASet([])) throws {
         func folder(_ name: String) -> URL { modelDirectory.appendingPathComponent(name) }
         self.init(
             tokenizer: try CLIPTokenizer(directory: folder("tokenizer")),
             tokenizer2: try CLIPTokenizer(directory: folder("tokenizer_2")),
-            textEncoder: try CLIPTextModel(directory: folder("text_encoder")),
-            textEncoder2: try CLIPTextModelWithProjection(directory: folder("text_encoder_2")),
+            textEncoder: try CLIPTextModel(directory: folder("text_encoder"), patches: loras.patches(for: .textEncoder)),
+            textEncoder2: try CLIPTextModelWithProjection(
+                directory: folder("text_encoder_2"), patches: loras.patches(for: .textEncoder2)),
             forceZerosForEmptyPrompt: forceZerosForEmptyPrompt)
     }
 
     /// The prompt and, when guidance needs one that is not zeros, the negative prompt (empty when
-    /// absent) as one batch per encoder; SDXL's `prompt_2` and `negative_prompt_2` default to them.
-    public func encode(prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool) throws -> PromptEmbeddings {
+    /// absent) as one batch of chunks per encoder; SDXL's `prompt_2` and `negative_prompt_2` default to
+    /// them. The pooled embedding is that of each prompt's first chunk, as A1111 takes it.
+    public func encode(
+        prompt: String, negativePrompt: String?, classifierFreeGuidance: Bool, syntax: PromptSyntax
+    ) throws -> PromptEmbeddings {
         let zeroNegative = negativePrompt == nil && forceZerosForEmptyPrompt
-        let prompts = classifierFreeGuidance && !zeroNegative ? [prompt, negativePrompt ?? ""] : [prompt]
-        let first = try textEncoder(prompts.map { tokenizer.encode($0) })
-        let second = try textEncoder2(prompts.map { tokenizer2.encode($0) })
-        let embeds = Tensor.concatenate([penultimate(first.hiddenStates), penultimate(second.hiddenStates)], axis: 2)
-        let pooled = second.textEmbeds
-        guard classifierFreeGuidance else {
-            return PromptEmbeddings(promptEmbeds: embeds, pooledPromptEmbeds: pooled)
+        let texts = classifierFreeGuidance && !zeroNegative ? [prompt, negativePrompt ?? ""] : [prompt]
+        let chunks = try PromptChunks.uniform(texts, syntax: syntax, tokenizers: [tokenizer, tokenizer2])
+        let first = try textEncoder(chunks[0].flatMap(\.ids))
+        let second = try textEncoder2(chunks[1].flatMap(\.ids))
+        let count = chunks[0][0].count
+        let embeds = texts.indices.map { text in
+            Tensor.concatenate(
+                [chunks[0][text].embeddings(from: penultimate(first.hiddenStates), firstRow: text * count),
+                 chunks[1][text].embeddings(from: penultimate(second.hiddenStates), firstRow: text * count)],
+                axis: 2)
         }
-        let promptEmbeds = embeds.batchItem(0), pooledPromptEmbeds = pooled.batchItem(0)
+        let pooled = texts.indices.map { second.textEmbeds.batchItem($0 * count) }
+        guard classifierFreeGuidance else {
+            return PromptEmbeddings(promptEmbeds: embeds[0], pooledPromptEmbeds: pooled[0])
+        }
         return PromptEmbeddings(
-            promptEmbeds: promptEmbeds,
-            negativePromptEmbeds: zeroNegative ? Tensor(shape: promptEmbeds.shape) : embeds.batchItem(1),
-            pooledPromptEmbeds: pooledPromptEmbeds,
-            negativePooledPromptEmbeds: zeroNegative ? Tensor(shape: pooledPromptEmbeds.shape) : pooled.batchItem(1))
+            promptEmbeds: embeds[0],
+            negativePromptEmbeds: zeroNegative ? Tensor(shape: embeds[0].shape) : embeds[1],
+            pooledPromptEmbeds: pooled[0],
+            negativePooledPromptEmbeds: zeroNegative ? Tensor(shape: pooled[0].shape) : pooled[1])
     }
 
     /// transformers' `hidden_states[-2]`: the output of the second-to-last layer.

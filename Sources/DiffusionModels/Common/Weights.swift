@@ -19,29 +19,32 @@ public struct ModelLoadingError: Error, CustomStringConvertible, LocalizedError,
 ///
 /// `rename` maps a key as the code asks for it to the key stored in the file, for checkpoints
 /// written under older names (VAE `query`/`key`/`value`/`proj_attn`, `text_model.` prefixes);
-/// keys listed in `ignored` (buffers such as `position_ids`) are never reported as unused.
+/// keys listed in `ignored` (buffers such as `position_ids`) are never reported as unused;
+/// `patches` (LoRA) change layer weights as they are read, leaving the file untouched.
 public final class WeightStore: @unchecked Sendable {
     public let file: any TensorFile
     private let rename: (String) -> String
     private let ignored: (String) -> Bool
+    private let patches: WeightPatches
     private var used = Set<String>()
     private let lock = NSLock()
 
     public init(
         file: any TensorFile, rename: @escaping (String) -> String = { $0 },
-        ignored: @escaping (String) -> Bool = { _ in false }
+        ignored: @escaping (String) -> Bool = { _ in false }, patches: WeightPatches = .none
     ) {
         self.file = file
         self.rename = rename
         self.ignored = ignored
+        self.patches = patches
     }
 
     /// Opens `url` as a store (`TensorFiles.open`: by its extension).
     public convenience init(
         contentsOf url: URL, rename: @escaping (String) -> String = { $0 },
-        ignored: @escaping (String) -> Bool = { _ in false }
+        ignored: @escaping (String) -> Bool = { _ in false }, patches: WeightPatches = .none
     ) throws {
-        self.init(file: try TensorFiles.open(url), rename: rename, ignored: ignored)
+        self.init(file: try TensorFiles.open(url), rename: rename, ignored: ignored, patches: patches)
     }
 
     /// The root scope: keys as the model names them.
@@ -58,7 +61,7 @@ public final class WeightStore: @unchecked Sendable {
     /// Reads a layer's weights `key` in their stored precision (`TensorFile.weights(named:)`),
     /// checking the shape when given, and marks it used.
     public func weights(_ key: String, shape: [Int]? = nil) throws -> WeightArray {
-        try file.weights(named: use(key, shape: shape))
+        patches.patched(key, try file.weights(named: use(key, shape: shape)))
     }
 
     /// The stored name of `key`, after checking it exists with `shape`; marks it used.
