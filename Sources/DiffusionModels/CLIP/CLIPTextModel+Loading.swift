@@ -11,18 +11,19 @@ extension CLIPTextModel {
     /// into the weights they change.
     public init(directory: URL, patches: WeightPatches = .none) throws {
         let (config, file) = try Self.openFolder(directory)
-        try self.init(config: config, file: file)
+        try self.init(config: config, file: file, patches: patches, name: directory.path)
     }
 
     /// Builds the model from an open weight file (a folder's, or a single-file checkpoint's
-    /// component), keyed with or without `text_model.`; every key must be used.
-    public init(config: CLIPTextConfig, file: any TensorFile) throws {
+    /// component), keyed with or without `text_model.`; every key must be used, and every
+    /// patch applied (`name` says which model in the error).
+    public init(config: CLIPTextConfig, file: any TensorFile, patches: WeightPatches = .none, name: String = "the text encoder") throws {
         let prefixed = file.info("text_model.embeddings.token_embedding.weight") != nil
         let store = WeightStore(
             file: file, rename: prefixed ? { "text_model." + $0 } : { $0 }, ignored: Self.isBuffer, patches: patches)
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
-        try patches.checkAllApplied(model: directory.path)
+        try patches.checkAllApplied(model: name)
     }
 
     /// The config and the open weights (`WeightFile.transformers`: `model.safetensors`,
@@ -49,19 +50,15 @@ extension CLIPTextModelWithProjection {
             throw ModelLoadingError(
                 "\(directory.appendingPathComponent("config.json").path): projection_dim is null; CLIPTextModelWithProjection needs it")
         }
-<<<<<<< HEAD
-        try self.init(config: config, file: file)
+        try self.init(config: config, file: file, patches: patches, name: directory.path)
     }
 
     /// Builds the model from an open weight file keyed `text_model.*` and `text_projection.weight`;
-    /// every key must be used.
-    public init(config: CLIPTextConfig, file: any TensorFile) throws {
-        let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer)
-=======
+    /// every key must be used, and every patch applied.
+    public init(config: CLIPTextConfig, file: any TensorFile, patches: WeightPatches = .none, name: String = "the text encoder") throws {
         let store = WeightStore(file: file, ignored: CLIPTextModel.isBuffer, patches: patches)
->>>>>>> prompts
         try self.init(config: config, weights: store.root)
         try store.checkAllUsed()
-        try patches.checkAllApplied(model: directory.path)
+        try patches.checkAllApplied(model: name)
     }
 }
