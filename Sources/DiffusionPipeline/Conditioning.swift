@@ -74,7 +74,8 @@ extension Conditioning {
     ) throws {
         let encoder = try store.promptEncoder(model)
         let text = try encoder.encode(
-            prompt: parameters.prompt, negativePrompt: parameters.negativePrompt, classifierFreeGuidance: guidance != nil)
+            prompt: parameters.prompt, negativePrompt: parameters.negativePrompt, classifierFreeGuidance: guidance != nil,
+            syntax: parameters.promptSyntax)
         let (w, h) = (Float(parameters.width), Float(parameters.height))
         self.init(
             text: text, timeIds: model.family == .sdxl ? Tensor(shape: [1, 6], values: [h, w, 0, 0, h, w]) : nil,

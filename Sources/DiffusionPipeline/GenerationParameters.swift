@@ -1,4 +1,5 @@
 import DiffusionCore
+import DiffusionModels
 import DiffusionSchedulers
 import Foundation
 
@@ -27,11 +28,14 @@ public struct GenerationParameters: Equatable, Sendable {
     public var controlEnd: Double
     /// Decode each sample's predicted image after every step and hand it to the progress callback.
     public var previews: Bool
+    /// How the prompts are read: `.plain` as diffusers does (cut at 77 tokens), `.weighted` with
+    /// A1111's emphasis syntax and chunks of 75 tokens past 77 (Docs/TEXT.md).
+    public var promptSyntax: PromptSyntax
 
     public init(
         prompt: String, negativePrompt: String? = nil, width: Int = 512, height: Int = 512, steps: Int = 30,
         guidance: Double? = nil, scheduler: SchedulerKind? = nil, seed: UInt64 = 0, numSamples: Int = 1,
-        controlStart: Double = 0, controlEnd: Double = 1, previews: Bool = false
+        controlStart: Double = 0, controlEnd: Double = 1, previews: Bool = false, promptSyntax: PromptSyntax = .plain
     ) {
         self.prompt = prompt
         self.negativePrompt = negativePrompt
@@ -45,6 +49,7 @@ public struct GenerationParameters: Equatable, Sendable {
         self.controlStart = controlStart
         self.controlEnd = controlEnd
         self.previews = previews
+        self.promptSyntax = promptSyntax
     }
 
     /// The seed of sample `index`'s generator: `(seed + index) mod 2^64` (Docs/SPEC.md §3).
@@ -102,3 +107,6 @@ public struct IPAdapterInput: Sendable {
         self.init(folder: folder, images: images, scales: Array(repeating: scale, count: images.count))
     }
 }
+
+/// How prompts are read (DiffusionModels' type, named here so that users of the pipeline need not import the models).
+public typealias PromptSyntax = DiffusionModels.PromptSyntax

@@ -65,7 +65,7 @@ public struct ResolvedRequest: Equatable, Sendable {
         GenerationParameters(
             prompt: prompt, negativePrompt: negativePrompt, width: width, height: height, steps: numInferenceSteps,
             guidance: guidance, scheduler: scheduler, seed: seed, numSamples: numSamples,
-            controlStart: controlStart, controlEnd: controlEnd, previews: intermediateImages)
+            controlStart: controlStart, controlEnd: controlEnd, previews: intermediateImages, promptSyntax: .weighted)
     }
 
     /// The ControlNets as a canonical `modality` string (`depth:0.5,pose:0.5`).
