@@ -42,10 +42,11 @@ struct LoRATests {
     static let weightTolerance: Float = 1e-5
 
     private func sd15Set() throws -> LoRASet {
-        let targets = try LoRATargets(modelDirectory: LoRAGoldens.sd15)
-        return LoRASet([
-            (try LoRAGoldens.lora("kohya", targets: targets), 0.8), (try LoRAGoldens.lora("peft", targets: targets), -0.5),
-        ])
+        let set = try LoRASet(
+            files: [("kohya", 0.8), ("peft", -0.5)].map { (LoRAGoldens.directory.appendingPathComponent($0 + ".safetensors"), $1) },
+            modelDirectory: LoRAGoldens.sd15)
+        #expect(set.cacheKey == "kohya@0.8+peft@-0.5")
+        return set
     }
 
     private func expectWeights(
