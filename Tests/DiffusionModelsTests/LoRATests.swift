@@ -143,6 +143,24 @@ struct LoRATests {
         try expectWeights(LoRAGoldens.sdxl, LoRASet([(lora, 1.5)]), golden: try LoRAGoldens.file("sdxl_merged.safetensors"))
     }
 
+    /// The patched SDXL text encoders, loaded as the pipeline loads them, give the fused pipeline's
+    /// `encode_prompt`; the patched UNet builds with every sgm-named module applied.
+    @Test func sdxlPatchedPipelineModels() throws {
+        let golden = try LoRAGoldens.file("sdxl_merged.safetensors")
+        let targets = try LoRATargets(modelDirectory: LoRAGoldens.sdxl)
+        let set = LoRASet([(try LoRAGoldens.lora("sdxl_kohya", targets: targets), 1.5)])
+        let encoder = try StableDiffusionXLPromptEncoder(modelDirectory: LoRAGoldens.sdxl, forceZerosForEmptyPrompt: true, loras: set)
+        let embeddings = try encoder.encode(prompt: "a red house by a lake", negativePrompt: "blurry", classifierFreeGuidance: true)
+        let roles = ["prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds"]
+        let tensors = [embeddings.promptEmbeds, embeddings.negativePromptEmbeds, embeddings.pooledPromptEmbeds,
+                       embeddings.negativePooledPromptEmbeds]
+        for (role, tensor) in zip(roles, tensors) {
+            let error = clipMaxAbsError(try #require(tensor), try golden.tensor(named: "encode_prompt." + role))
+            #expect(error <= clipTolerance, "\(role): \(error)")
+        }
+        _ = try UNet2DConditionModel(folder: LoRAGoldens.sdxl.appendingPathComponent("unet"), patches: set.patches(for: .unet))
+    }
+
     /// A key that maps to no weight is an error naming the LoRA and the key; so is a factor that does
     /// not fit its weight, and a tensor kind this runtime does not apply.
     @Test(arguments: [
