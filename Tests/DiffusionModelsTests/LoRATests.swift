@@ -42,10 +42,11 @@ struct LoRATests {
     static let weightTolerance: Float = 1e-5
 
     private func sd15Set() throws -> LoRASet {
-        let targets = try LoRATargets(modelDirectory: LoRAGoldens.sd15)
-        return LoRASet([
-            (try LoRAGoldens.lora("kohya", targets: targets), 0.8), (try LoRAGoldens.lora("peft", targets: targets), -0.5),
-        ])
+        let set = try LoRASet(
+            files: [("kohya", 0.8), ("peft", -0.5)].map { (LoRAGoldens.directory.appendingPathComponent($0 + ".safetensors"), $1) },
+            modelDirectory: LoRAGoldens.sd15)
+        #expect(set.cacheKey == "kohya@0.8+peft@-0.5")
+        return set
     }
 
     private func expectWeights(
@@ -140,6 +141,24 @@ struct LoRATests {
             [String: String].self, from: Data(contentsOf: LoRAGoldens.directory.appendingPathComponent("sdxl_names.json")))
         #expect(lora.moduleCount(.unet) + lora.moduleCount(.textEncoder) + lora.moduleCount(.textEncoder2) == names.count)
         try expectWeights(LoRAGoldens.sdxl, LoRASet([(lora, 1.5)]), golden: try LoRAGoldens.file("sdxl_merged.safetensors"))
+    }
+
+    /// The patched SDXL text encoders, loaded as the pipeline loads them, give the fused pipeline's
+    /// `encode_prompt`; the patched UNet builds with every sgm-named module applied.
+    @Test func sdxlPatchedPipelineModels() throws {
+        let golden = try LoRAGoldens.file("sdxl_merged.safetensors")
+        let targets = try LoRATargets(modelDirectory: LoRAGoldens.sdxl)
+        let set = LoRASet([(try LoRAGoldens.lora("sdxl_kohya", targets: targets), 1.5)])
+        let encoder = try StableDiffusionXLPromptEncoder(modelDirectory: LoRAGoldens.sdxl, forceZerosForEmptyPrompt: true, loras: set)
+        let embeddings = try encoder.encode(prompt: "a red house by a lake", negativePrompt: "blurry", classifierFreeGuidance: true)
+        let roles = ["prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds"]
+        let tensors = [embeddings.promptEmbeds, embeddings.negativePromptEmbeds, embeddings.pooledPromptEmbeds,
+                       embeddings.negativePooledPromptEmbeds]
+        for (role, tensor) in zip(roles, tensors) {
+            let error = clipMaxAbsError(try #require(tensor), try golden.tensor(named: "encode_prompt." + role))
+            #expect(error <= clipTolerance, "\(role): \(error)")
+        }
+        _ = try UNet2DConditionModel(folder: LoRAGoldens.sdxl.appendingPathComponent("unet"), patches: set.patches(for: .unet))
     }
 
     /// A key that maps to no weight is an error naming the LoRA and the key; so is a factor that does

@@ -140,6 +140,20 @@ struct PromptWeightingTests {
         #expect(zeros.negativePromptEmbeds?.scalars.allSatisfy { $0 == 0 } == true)
     }
 
+    /// The UNet takes the 231-token conditioning (prompt and padded negative as one batch) as diffusers'
+    /// does; bound: the UNet goldens' 1e-4 of the output's scale.
+    @Test func unetTakesChunkedConditioning() throws {
+        let golden = try #require(PromptGoldens.embeddingCases.first { $0.case == "long" })
+        let embeddings = try sd().encode(
+            prompt: golden.prompt, negativePrompt: golden.negative_prompt, classifierFreeGuidance: true, syntax: .weighted)
+        let negative = try #require(embeddings.negativePromptEmbeds)
+        let unet = try UNet2DConditionModel(folder: LoRAGoldens.sd15.appendingPathComponent("unet"))
+        let output = try unet(
+            try PromptGoldens.embeddings("unet.long.sample"), timesteps: [400],
+            encoderHiddenStates: Tensor.concatenate([embeddings.promptEmbeds, negative], axis: 0))
+        UNetGoldens.expectClose(output, try PromptGoldens.embeddings("unet.long.output"), "unet on 231 tokens")
+    }
+
     /// Without emphasis and within 75 tokens, the weighted reading is exactly diffusers' plain one.
     @Test(arguments: ["a photo of an astronaut riding a horse on mars", "", "a: b, c!"])
     func unweightedPromptIsUnchanged(prompt: String) throws {

@@ -84,7 +84,7 @@ public struct PromptChunks: Equatable, Sendable {
 
         init(tokenizer: CLIPTokenizer) {
             self.tokenizer = tokenizer
-            chunkLength = tokenizer.maxLength - 2
+            chunkLength = max(tokenizer.maxLength - 2, 1)  // a model_max_length of 2 leaves no room
             let commaIds = tokenizer.tokenIds(",")
             comma = commaIds.count == 1 ? commaIds[0] : nil
         }

@@ -22,7 +22,8 @@ Writes, under Tests/Goldens/lora/:
   lcm_shaped_output.safetensors: diffusers' fused UNet output on merged.safetensors' input.
 - sdxl_kohya.safetensors: a kohya SDXL LoRA in sgm block names (input_blocks_4_1_..., middle_block_*,
   output_blocks_*, resnets' in_layers_2/emb_layers_1/skip_connection, op, conv_in/out, time_embed,
-  label_emb, lora_te1_/lora_te2_) on tiny-sdxl; sdxl_merged.safetensors: diffusers' fused weights.
+  label_emb, lora_te1_/lora_te2_) on tiny-sdxl; sdxl_merged.safetensors: diffusers' fused weights and
+  the fused pipeline's encode_prompt("a red house by a lake", negative "blurry").
 """
 import json
 import os
@@ -282,6 +283,12 @@ def write_sdxl():
     pipe.fuse_lora(components=["unet", "text_encoder", "text_encoder_2"], lora_scale=1.0)
     pipe.unload_lora_weights()
     out = {}
+    with torch.no_grad():  # the fused text encoders through SDXL's encode_prompt
+        embeds = pipe.encode_prompt("a red house by a lake", device="cpu", num_images_per_prompt=1,
+                                    do_classifier_free_guidance=True, negative_prompt="blurry")
+    for role, tensor in zip(["prompt_embeds", "negative_prompt_embeds", "pooled_prompt_embeds",
+                             "negative_pooled_prompt_embeds"], embeds):
+        out[f"encode_prompt.{role}"] = tensor
     for name, (component, module) in targets.items():
         state = getattr(pipe, component).state_dict()
         out[f"{component}.{module}.weight"] = state.get(f"{module}.weight", state.get(module.removeprefix("text_model.") + ".weight"))

@@ -14,7 +14,8 @@ Writes, under Tests/Goldens/prompts/:
 - parses.json: for every prompt of PROMPTS, A1111's [text, weight] list (or "error" where A1111's
   float() raises), and the chunked ids and multipliers of both tokenizers.
 - embeddings.safetensors + embeddings.json: weighted, chunked SD1.5 and SDXL embeddings of a few
-  prompt / negative-prompt pairs, the negative padded with empty chunks to the prompt's count.
+  prompt / negative-prompt pairs, the negative padded with empty chunks to the prompt's count, and the
+  tiny SD1.5 UNet (Weights/tiny-sd15) conditioned on the 231-token "long" pair.
 """
 import json
 import os
@@ -212,6 +213,15 @@ def main():
                         # The pooled output of the first chunk, as A1111 returns zs[0].pooled.
                         first_ids = padded[1][0][0]
                         out[f"{family}.{case}.{role}_pooled"] = text_encoder_2(torch.tensor([first_ids])).text_embeds
+    # The tiny SD1.5 UNet conditioned on the 3-chunk (231-token) prompt and its padded negative.
+    from diffusers import UNet2DConditionModel
+    unet = UNet2DConditionModel.from_pretrained(os.path.join(HERE, "..", "..", "..", "Weights", "tiny-sd15", "unet"),
+                                                dtype=torch.float32).eval()
+    sample = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        hidden = torch.cat([out["sd.long.prompt_embeds"], out["sd.long.negative_embeds"]])
+        out["unet.long.output"] = unet(sample, 400, encoder_hidden_states=hidden).sample.permute(0, 2, 3, 1)
+    out["unet.long.sample"] = sample.permute(0, 2, 3, 1)
     save_file({k: v.float().contiguous() for k, v in out.items()}, os.path.join(HERE, "embeddings.safetensors"))
     with open(os.path.join(HERE, "embeddings.json"), "w") as f:
         json.dump([{"case": c, "prompt": p, "negative_prompt": n} for c, p, n in EMBEDDING_CASES], f, indent=1)

@@ -46,8 +46,10 @@ extension LoRATargets {
     ) -> [String]? {
         if let top = topLevel[parts.joined(separator: ".")] { return top }
         guard parts.count >= 3 else { return nil }
+        /// A resnet's layers are renamed; an attention's keep diffusers' names.
         func inner(_ kind: String, _ rest: ArraySlice<String>) -> [String]? {
-            kind == "resnets" ? rest.count == 1 ? resnetLayers[rest[rest.startIndex]] : nil : Array(rest)
+            guard kind == "resnets" else { return Array(rest) }
+            return rest.count == 1 ? resnetLayers[rest[rest.startIndex]] : nil
         }
         switch parts[0] {
         case "down_blocks", "up_blocks":
