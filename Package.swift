@@ -45,7 +45,9 @@ let package = Package(
         // The endpoint: request body, validation, models directory, assets, responses.
         .target(
             name: "DiffusionService",
-            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionSchedulers", "DiffusionDetectors"]),
+            dependencies: [
+                "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors",
+            ]),
 
         .executableTarget(
             name: "diffuse",

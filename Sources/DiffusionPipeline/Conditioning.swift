@@ -70,9 +70,9 @@ extension Conditioning {
     /// the reference images' tokens with their adapter's projections.
     init(
         _ parameters: GenerationParameters, guidance: Float?, controlNets: [ControlNetInput], ipAdapter: IPAdapterInput?,
-        model: ModelFolder, store: ModelStore, modelsDirectory: URL
+        loras: [LoRAInput], model: ModelFolder, store: ModelStore, modelsDirectory: URL
     ) throws {
-        let encoder = try store.promptEncoder(model)
+        let encoder = try store.promptEncoder(model, loras: loras)
         let text = try encoder.encode(
             prompt: parameters.prompt, negativePrompt: parameters.negativePrompt, classifierFreeGuidance: guidance != nil,
             syntax: parameters.promptSyntax)

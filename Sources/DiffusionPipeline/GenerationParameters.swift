@@ -88,6 +88,18 @@ public struct ControlNetInput: Sendable {
     }
 }
 
+/// A LoRA file (kohya, diffusers/PEFT or LyCORIS; Docs/LORA.md) with its scale: its delta weights
+/// are merged into a copy of the UNet and text encoders for the generations that ask for it.
+public struct LoRAInput: Equatable, Sendable {
+    public var file: URL
+    public var scale: Double
+
+    public init(file: URL, scale: Double = 1) {
+        self.file = file
+        self.scale = scale
+    }
+}
+
 /// An IP-Adapter (a folder in the original layout: `ip-adapter.safetensors` + `image_encoder/`)
 /// with its reference images, each one adapter instance with its own scale (Docs/SPEC.md §3 step 3).
 public struct IPAdapterInput: Sendable {

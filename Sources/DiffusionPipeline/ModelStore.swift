@@ -13,13 +13,22 @@ public final class ModelStore: @unchecked Sendable {
     /// What is cached: the kind of model and the files it was read from.
     public struct Key: Hashable, Sendable {
         public enum Kind: String, Sendable {
-            case unet, vae, textEncoders, controlNet, ipAdapter, detector
+            case unet, vae, textEncoders, controlNet, ipAdapter, detector, loras
         }
 
         public let kind: Kind
         public let path: String
         /// The UNet a ControlNet or IP-Adapter was checked against.
         public let base: String?
+        /// The LoRAs merged in, `file@scale+...` (empty for none).
+        public let loras: String
+
+        public init(kind: Kind, path: String, base: String? = nil, loras: [LoRAInput] = []) {
+            self.kind = kind
+            self.path = path
+            self.base = base
+            self.loras = loras.map { "\($0.file.path)@\($0.scale)" }.joined(separator: "+")
+        }
     }
 
     /// The most bytes of weights kept loaded (the weight files' sizes: weights keep their stored precision).
@@ -106,26 +115,39 @@ public final class ModelStore: @unchecked Sendable {
 }
 
 extension ModelStore {
-    func unet(_ model: ModelFolder) throws -> UNet2DConditionModel {
-        try self.model(Key(kind: .unet, path: model.unet.path, base: nil), files: [model.unet]) {
-            try UNet2DConditionModel(folder: model.unet)
+    /// The UNet, with `loras` merged in when given (each LoRA set is its own cached model).
+    func unet(_ model: ModelFolder, loras: [LoRAInput] = []) throws -> UNet2DConditionModel {
+        let set = try loraSet(loras, for: model)
+        return try self.model(Key(kind: .unet, path: model.unet.path, loras: loras), files: [model.unet]) {
+            try UNet2DConditionModel(folder: model.unet, patches: set.patches(for: .unet))
+        }
+    }
+
+    /// The LoRA files read against `model`'s weights, cached so that a set is read once.
+    ///
+    /// - Throws: `LoRAError` naming the LoRA and the key that fits no weight of the model.
+    public func loraSet(_ loras: [LoRAInput], for model: ModelFolder) throws -> LoRASet {
+        guard !loras.isEmpty else { return LoRASet([]) }
+        return try self.model(Key(kind: .loras, path: model.url.path, loras: loras), files: loras.map(\.file)) {
+            try LoRASet(files: loras.map { ($0.file, Float($0.scale)) }, modelDirectory: model.url)
         }
     }
 
     func vae(_ model: ModelFolder) throws -> AutoencoderKL {
-        try self.model(Key(kind: .vae, path: model.vae.path, base: nil), files: [model.vae]) {
+        try self.model(Key(kind: .vae, path: model.vae.path), files: [model.vae]) {
             try AutoencoderKL(folder: model.vae)
         }
     }
 
-    func promptEncoder(_ model: ModelFolder) throws -> any PromptEncoder {
+    func promptEncoder(_ model: ModelFolder, loras: [LoRAInput] = []) throws -> any PromptEncoder {
         let files = [model.textEncoder] + (model.textEncoder2.map { [$0] } ?? [])
-        return try self.model(Key(kind: .textEncoders, path: model.url.path, base: nil), files: files) { () throws -> any PromptEncoder in
+        let set = try loraSet(loras, for: model)
+        return try self.model(Key(kind: .textEncoders, path: model.url.path, loras: loras), files: files) { () throws -> any PromptEncoder in
             switch model.family {
-            case .sd15: return try StableDiffusionPromptEncoder(modelDirectory: model.url)
+            case .sd15: return try StableDiffusionPromptEncoder(modelDirectory: model.url, loras: set)
             case .sdxl:
                 return try StableDiffusionXLPromptEncoder(
-                    modelDirectory: model.url, forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt)
+                    modelDirectory: model.url, forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt, loras: set)
             }
         }
     }
@@ -151,7 +173,7 @@ extension ModelStore {
     /// `modality`'s detector with its weights from `modelsDirectory`, nil when it has none (`illusion`).
     func detector(_ modality: Modality, modelsDirectory: URL) throws -> Detector? {
         let weights = modality.weightsDirectory(modelsDirectory: modelsDirectory)
-        return try self.model(Key(kind: .detector, path: weights.path, base: nil), files: [weights]) {
+        return try self.model(Key(kind: .detector, path: weights.path), files: [weights]) {
             try modality.detector(modelsDirectory: modelsDirectory)
         }
     }

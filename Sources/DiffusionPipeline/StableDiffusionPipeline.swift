@@ -39,21 +39,22 @@ public struct StableDiffusionPipeline: Sendable {
     /// - Parameters:
     ///   - controlNets: each ControlNet with its image and scale; none for plain text-to-image.
     ///   - ipAdapter: an IP-Adapter with its reference images, or nil.
+    ///   - loras: LoRAs merged into the UNet and text encoders (not the ControlNets, as diffusers).
     ///   - progress: called after every step; answering `.stop` ends the generation.
     /// - Throws: `PipelineError` (`.stopped` when asked to stop), or the models' loading errors.
     public func generate(
         _ parameters: GenerationParameters, controlNets: [ControlNetInput] = [], ipAdapter: IPAdapterInput? = nil,
-        progress: ((GenerationProgress) -> ProgressAction)? = nil
+        loras: [LoRAInput] = [], progress: ((GenerationProgress) -> ProgressAction)? = nil
     ) throws -> [RGBImage] {
         let started = Date()
         try parameters.validate()
         let guidance = parameters.guidance ?? model.family.defaultGuidance
         let conditioning = try Conditioning(
             parameters, guidance: guidance > 1 ? Float(guidance) : nil, controlNets: controlNets, ipAdapter: ipAdapter,
-            model: model, store: store, modelsDirectory: modelsDirectory)
+            loras: loras, model: model, store: store, modelsDirectory: modelsDirectory)
         let denoiser = Denoiser(
             parameters: parameters, scheduler: try scheduler(parameters), schedulerConfig: model.schedulerConfig,
-            conditioning: conditioning, unet: try store.unet(model), vae: try store.vae(model))
+            conditioning: conditioning, unet: try store.unet(model, loras: loras), vae: try store.vae(model))
         var images: [RGBImage] = []
         for first in stride(from: 0, to: parameters.numSamples, by: Self.samplesPerBatch) {
             let batch = first..<min(parameters.numSamples, first + Self.samplesPerBatch)

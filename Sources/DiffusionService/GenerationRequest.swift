@@ -8,7 +8,7 @@ import Foundation
 /// counts and sizes are whole. Decode a JSON body with `init(json:)`, which also lists the
 /// fields the schema does not know in `unknownFields`.
 public struct GenerationRequest: Codable, Equatable, Sendable {
-    /// A LoRA to apply (not supported yet: a non-empty `concepts` is refused).
+    /// A LoRA to apply: `loras/<family>/<modelId>.safetensors` at `scale` (Docs/REQUEST.md).
     public struct Concept: Codable, Equatable, Sendable {
         public var modelId: String
         public var modelEpoch: String?
@@ -62,7 +62,7 @@ public struct GenerationRequest: Codable, Equatable, Sendable {
     public var hideResults: Bool?
     public var intermediateImages: Bool?
 
-    // Accepted for compatibility: Flux-only (ignored, warned) and LoRA (refused when non-empty).
+    // Accepted for compatibility: Flux-only (ignored, warned); and the LoRAs.
     public var negativePromptStrength: Double?
     public var baseModelId: String?
     public var modelEpoch: String?

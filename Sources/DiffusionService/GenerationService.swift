@@ -1,5 +1,6 @@
 import DiffusionCore
 import DiffusionFormats
+import DiffusionModels
 import DiffusionPipeline
 import Foundation
 
@@ -46,6 +47,10 @@ public final class GenerationService: Sendable {
         var budget = PixelBudget()
         let controlImage = try budget.load(resolved.controlImage, from: assets)
         let references = try resolved.ipAdapterImages.map { try budget.load($0, from: assets) }
+        // A LoRA whose keys fit no weight of the model is the request's fault, found before the job runs.
+        do { _ = try store.loraSet(resolved.loras, for: resolved.model) } catch let error as LoRAError {
+            throw GenerationError.badRequest(error.message, field: "concepts")
+        }
         var previews: [Asset] = []
         do {
             let images = try run(resolved, controlImage: controlImage, references: references) { report in
@@ -86,7 +91,8 @@ public final class GenerationService: Sendable {
         do {
             return try pipeline.generate(
                 request.parameters, controlNets: controlNets,
-                ipAdapter: IPAdapterInput(folder: request.ipAdapter.url, images: references, scales: request.ipAdapterScales)
+                    ipAdapter: IPAdapterInput(folder: request.ipAdapter.url, images: references, scales: request.ipAdapterScales),
+                loras: request.loras
             ) { report in
                 do { return try onStep(report) } catch {
                     failure = error

@@ -48,6 +48,27 @@ public struct ModelsDirectory: Sendable {
         return folder
     }
 
+    /// The LoRA file `loras/<family>/<id>.safetensors` (Docs/LORA.md).
+    ///
+    /// - Throws: `GenerationError` 400 for an unsafe id or a LoRA that is only there for the other
+    ///   family, 404 naming the LoRA when it is not there at all.
+    public func lora(_ id: String, family: ModelFamily) throws -> URL {
+        guard (try? Self.checkModelId(id)) != nil else {
+            throw GenerationError.badRequest(
+                "concepts: '\(id)' must name a LoRA file in loras/\(family.rawValue)/ (no '/', '\\', '..' or leading '.')",
+                field: "concepts")
+        }
+        let file = { (family: ModelFamily) in self.url.appendingPathComponent("loras/\(family.rawValue)/\(id).safetensors") }
+        if FileManager.default.fileExists(atPath: file(family).path) { return file(family) }
+        if let other = ModelFamily.allCases.first(where: { $0 != family && FileManager.default.fileExists(atPath: file($0).path) }) {
+            throw GenerationError.badRequest(
+                "concepts: the LoRA '\(id)' is for \(other.rawValue) models, not \(family.rawValue)", field: "concepts")
+        }
+        throw GenerationError.notFound(
+            "concepts: no LoRA '\(id)' for family \(family.rawValue) (expected \(relative(file(family))) in the models directory)",
+            field: "concepts")
+    }
+
     /// The IP-Adapter folder `ip-adapters/<family>/<type>/`.
     ///
     /// - Throws: `GenerationError` 404 naming the type and family when the folder is missing,

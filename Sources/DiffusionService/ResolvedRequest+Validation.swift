@@ -13,9 +13,6 @@ extension ResolvedRequest {
     ///   malformed (never clamped), 404 for a model, ControlNet, IP-Adapter or asset that is
     ///   not there, 500 for a broken models directory.
     public init(_ request: GenerationRequest, models: ModelsDirectory, assets: AssetStore) throws {
-        if let concepts = request.concepts, !concepts.isEmpty {
-            throw GenerationError.badRequest("concepts (LoRA) are not supported yet", field: "concepts")
-        }
         try Self.checkLength(request.prompt, "prompt")
         try Self.checkLength(request.negativePrompt, "negativePrompt")
         let model = try models.model(request.modelId)
@@ -51,6 +48,7 @@ extension ResolvedRequest {
                 "controlEnd (\(controlEnd)) must be greater than controlStart (\(controlStart))", field: "controlEnd")
         }
         if let parent = request.imageParentId { _ = try assets.asset(parent, field: "imageParentId") }
+        let loras = try Self.loras(request.concepts ?? [], family: family, models: models, warnings: &warnings)
 
         self.init(
             model: model, prompt: request.prompt, negativePrompt: request.negativePrompt,
@@ -67,7 +65,20 @@ extension ResolvedRequest {
             scheduler: try Self.scheduler(request.scheduler, model: model),
             seed: try Self.seed(request.seed),
             hideResults: request.hideResults ?? false, intermediateImages: request.intermediateImages ?? false,
-            warnings: warnings)
+            loras: loras, warnings: warnings)
+    }
+
+    /// `concepts`: each a LoRA of the family's folder with its scale in -2...2, in request order.
+    private static func loras(
+        _ concepts: [GenerationRequest.Concept], family: ModelFamily, models: ModelsDirectory, warnings: inout [String]
+    ) throws -> [LoRAInput] {
+        if concepts.contains(where: { $0.modelEpoch != nil }) {
+            warnings.append("concepts[].modelEpoch applies to trained models of the hosted API only and is ignored")
+        }
+        return try concepts.enumerated().map { index, concept in
+            let scale = try number(concept.scale, "concepts", default: 1, in: -2...2, element: index)
+            return LoRAInput(file: try models.lora(concept.modelId, family: family), scale: scale)
+        }
     }
 
     private static func checkLength(_ text: String?, _ field: String) throws {

@@ -51,6 +51,9 @@ public struct ResolvedRequest: Equatable, Sendable {
     public var hideResults: Bool
     public var intermediateImages: Bool
 
+    /// The `concepts`: LoRA files with their scales, in request order.
+    public var loras: [LoRAInput]
+
     /// What the response's `warnings` reports: ignored fields, unknown fields, ...
     public var warnings: [String]
 

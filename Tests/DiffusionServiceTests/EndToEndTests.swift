@@ -34,12 +34,7 @@ import Testing
         #expect(result.response.job.metadata.assetIds == result.assets.map(\.id))
         for (i, image) in result.images.enumerated() {
             let expected = try PNG.decode(Data(contentsOf: Self.cases.appendingPathComponent("\(c.name)/expected_\(i).png")))
-            #expect(image.width == expected.width && image.height == expected.height)
-            let differences = zip(image.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }
-            let worst = differences.max() ?? 0
-            let mean = Double(differences.reduce(0, +)) / Double(max(1, differences.count))
-            #expect(worst <= 6, "\(c.name) sample \(i): worst difference \(worst)")
-            #expect(mean <= 0.5, "\(c.name) sample \(i): mean difference \(mean)")
+            GoldenImageBar.expectClose(image, expected, "\(c.name) sample \(i)")
             // The stored asset is the same image.
             #expect(try PNG.decode(Data(contentsOf: pipeline.assets.imageURL(result.assets[i].id))) == image)
         }

@@ -107,7 +107,7 @@ import Testing
         (#""scheduler": "FooScheduler""#, "sd15", "scheduler"),
         (#""scheduler": "eulerDiscreteScheduler""#, "sd15", "scheduler"),
         (#""concepts": []"#, "sd15", nil),
-        (#""concepts": [{"modelId": "model_x", "scale": 1}]"#, "sd15", "concepts"),
+        (#""concepts": [{"modelId": "model_x", "scale": 2.01}]"#, "sd15", "concepts"),
     ]
 
     @Test(arguments: boundaries)
@@ -151,9 +151,11 @@ import Testing
         }
     }
 
-    @Test func conceptsAreNotSupportedYet() throws {
+    /// A concept names a LoRA file of the family's folder; the rest is ConceptsTests'.
+    @Test func missingConceptIs404() throws {
         let failure = error { try TestEnvironment.shared().resolve(adding: #""concepts": [{"modelId": "model_x", "scale": 1}]"#) }
-        #expect(failure == .badRequest("concepts (LoRA) are not supported yet", field: "concepts"))
+        #expect(failure?.status == 404 && failure?.field == "concepts")
+        #expect(failure?.message.contains("loras/sd-1_5/model_x.safetensors") == true)
     }
 
     @Test func warningsListUnknownAndFluxOnlyFields() throws {

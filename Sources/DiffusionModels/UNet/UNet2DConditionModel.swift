@@ -25,12 +25,15 @@ public struct UNet2DConditionModel: Sendable {
     public var midBlock: UNetMidBlock2DCrossAttn { encoder.mid }
 
     /// Loads `config.json` and the weights (`WeightFile.diffusers`: `diffusion_pytorch_model.safetensors`,
-    /// its `.bin` or an `fp16` variant) from a `unet/` folder.
-    public init(folder: URL) throws {
+    /// its `.bin` or an `fp16` variant) from a `unet/` folder, with `patches` (LoRA) merged into the
+    /// weights they change: a separate model holding its own merged weights; any model already built
+    /// from the folder is untouched.
+    public init(folder: URL, patches: WeightPatches = .none) throws {
         let config = try UNet2DConditionConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
-        let store = try WeightStore(contentsOf: WeightFile.diffusers.locate(in: folder))
+        let store = try WeightStore(contentsOf: WeightFile.diffusers.locate(in: folder), patches: patches)
         try self.init(config: config, weights: store)
         try store.checkAllUsed()
+        try patches.checkAllApplied(model: folder.path)
     }
 
     /// Builds the model from `weights`; the caller checks afterwards that every weight was used.

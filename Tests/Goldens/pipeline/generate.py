@@ -77,7 +77,8 @@ def modalities(spec):
     return entries
 
 
-def run(body, family):
+def run(body, family, prepare=None):
+    """diffusers' images for `body`; `prepare(pipe)` may change the pipeline first (LoRAs: concepts.py)."""
     models = MODELS[family]
     model_dir = models / body["modelId"]
     mods = modalities(body["modality"])
@@ -101,6 +102,8 @@ def run(body, family):
     size = pipe.image_encoder.config.image_size
     pipe.feature_extractor = CLIPImageProcessorPil(size=size, crop_size=size)
     pipe.set_ip_adapter_scale(scales)
+    if prepare:
+        prepare(pipe)
 
     n = body.get("numSamples", 4)
     seed = int(body["seed"])
