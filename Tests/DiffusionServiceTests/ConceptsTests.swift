@@ -14,20 +14,27 @@ import Testing
     static func models() throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         let manager = FileManager.default
-        for entry in ["tiny-sd15", "controlnets", "ip-adapters"] {
-            try manager.createSymbolicLink(
-                at: folder.url.appendingPathComponent(entry), withDestinationURL: root.appendingPathComponent("Weights/\(entry)"))
+        for entry in ["tiny-sd15", "controlnets/sd-1_5", "ip-adapters/sd-1_5"] {
+            try link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Weights/\(entry)"))
+        }
+        for entry in ["tiny-sdxl", "controlnets/sd-xl", "ip-adapters/sd-xl"] {
+            try link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Tests/Goldens/pipeline/models/\(entry)"))
         }
         let loras = root.appendingPathComponent("Tests/Goldens/lora")
         for (file, path) in [
             ("kohya", "sd-1_5/kohya"), ("peft", "sd-1_5/peft"), ("lcm_shaped", "sd-1_5/lcm_shaped"),
-            ("sdxl_kohya", "sd-1_5/for_sdxl"), ("sdxl_kohya", "sd-xl/only_xl"),
+            ("sdxl_kohya", "sd-1_5/for_sdxl"), ("sdxl_kohya", "sd-xl/only_xl"), ("sdxl_kohya", "sd-xl/sdxl_kohya"),
         ] {
             let target = folder.url.appendingPathComponent("loras/\(path).safetensors")
             try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try manager.copyItem(at: loras.appendingPathComponent("\(file).safetensors"), to: target)
         }
         return folder
+    }
+
+    static func link(_ at: URL, _ destination: URL) throws {
+        try FileManager.default.createDirectory(at: at.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: at, withDestinationURL: destination)
     }
 
     func body(_ name: String, _ changes: [String: Any?] = [:]) throws -> GenerationRequest {
@@ -37,7 +44,7 @@ import Testing
         return try GenerationRequest(json: JSONSerialization.data(withJSONObject: body))
     }
 
-    @Test(arguments: ["kohya_and_peft", "lcm_four_steps"]) func imagesMatchDiffusersWithLoRAs(_ name: String) throws {
+    @Test(arguments: ["kohya_and_peft", "lcm_four_steps", "sdxl_kohya_sgm"]) func imagesMatchDiffusersWithLoRAs(_ name: String) throws {
         let (models, assets) = (try Self.models(), try TemporaryFolder())
         let service = GenerationService(models: models.url, assets: assets.url)
         let expected = try PNG.decode(Data(contentsOf: Self.goldens.appendingPathComponent("\(name)/expected_0.png")))
