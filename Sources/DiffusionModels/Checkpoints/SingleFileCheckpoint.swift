@@ -94,8 +94,10 @@ public final class SingleFileCheckpoint: @unchecked Sendable {
         case .vae: sources = VAEKeyMap.sources(file, prefix: Self.vaePrefix)
         case .textEncoder:
             let prefix = family == .stableDiffusionXL ? Self.xlClipPrefix : Self.clipPrefix
+            // Files saved by older transformers lack the `text_model.` level; the names here always have it.
             sources = Dictionary(uniqueKeysWithValues: file.names.filter { $0.hasPrefix(prefix) }.map {
-                (String($0.dropFirst(prefix.count)), RemappedTensorFile.Source($0))
+                let local = String($0.dropFirst(prefix.count))
+                return (local.hasPrefix("text_model.") ? local : "text_model." + local, RemappedTensorFile.Source($0))
             })
         case .textEncoder2: sources = OpenCLIPKeyMap.sources(file, prefix: Self.xlOpenCLIPPrefix)
         }
