@@ -15,9 +15,9 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
     }
 
     /// Every tensor of the state dict (contiguous, transposed, sliced at an offset, a Parameter, a
-    /// scalar, empty, nested) in both forms, and with a ZIP64 directory, equals the contiguous copy
-    /// torch wrote to safetensors: same names, dtypes, shapes and bits.
-    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt"])
+    /// scalar, empty, nested) in both forms, with a ZIP64 directory and with pickle protocol 4, equals
+    /// the contiguous copy torch wrote to safetensors: same names, dtypes, shapes and bits.
+    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt", "state_protocol4.pt"])
     func readsEveryTensorExactly(file: String) throws {
         let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
         #expect(checkpoint.names == expected.names)

@@ -11,6 +11,7 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
 - state_zip64.pt: state.pt with its zip directory rewritten in the ZIP64 form torch's writer uses
   past 4 GiB (every size and offset of the central directory saturated and given in the ZIP64 extra
   field, a ZIP64 end record and locator, the classic end record saturated); torch.load reads it.
+- state_protocol4.pt: state.pt pickled with protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL).
 - expected.safetensors: every tensor of that state dict, made contiguous, under its flattened
   name: what the reader must return, bit for bit.
 - vae/diffusion_pytorch_model.bin (+ config.json): Weights/tiny-sd15/vae saved with `torch.save` (as
@@ -106,6 +107,7 @@ def main():
     expected["ip_adapter.1.to_k_ip.weight"] = state["ip_adapter"]["1.to_k_ip.weight"].clone()
     save_file(expected, os.path.join(HERE, "expected.safetensors"))
     zip64_copy(os.path.join(HERE, "state.pt"), os.path.join(HERE, "state_zip64.pt"))
+    torch.save(checkpoint, os.path.join(HERE, "state_protocol4.pt"), pickle_protocol=4)
     loaded = torch.load(os.path.join(HERE, "state_zip64.pt"), weights_only=True)["state_dict"]
     assert all(torch.equal(loaded[k], v) for k, v in state.items() if k != "ip_adapter")
     pickled_models()
