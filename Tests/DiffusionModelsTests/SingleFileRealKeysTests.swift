@@ -114,4 +114,23 @@ struct SingleFileRealKeysTests {
         guard let values = value?.ints else { return nil }
         return values.count == 1 ? Array(repeating: values[0], count: count) : values
     }
+
+    /// An SD1.5 ControlNet at full size: names, shapes and the config (conditioning channels 16, 32,
+    /// 96, 256; 8 heads; 768-wide cross-attention) as diffusers has them.
+    @Test func controlNetMatchesDiffusers() throws {
+        let family = try #require(Self.families["controlnet_sd15"])
+        let view = try SingleFileControlNet.weights(ShapesOnly(family.original))
+        let expected = try #require(family.components["controlnet"])
+        #expect(view.names == expected.keys.sorted())
+        for key in view.names where view.info(key)?.shape != expected[key] {
+            Issue.record("\(key): \(String(describing: view.info(key)?.shape)) != \(String(describing: expected[key]))")
+        }
+        let config = try SingleFileControlNet.config(view), want = try #require(family.configs["controlnet"])
+        let levels = config.unet.blockOutChannels.count
+        #expect(config.conditioningEmbeddingOutChannels == want["conditioning_embedding_out_channels"]?.ints)
+        #expect(config.conditioningChannels == want["conditioning_channels"]?.int)
+        #expect(config.unet.blockOutChannels == want["block_out_channels"]?.ints && config.unet.downBlockTypes == want["down_block_types"]?.strings)
+        #expect(try config.unet.attentionHeadDim.values(count: levels, field: "") == expand(want["attention_head_dim"], levels))
+        #expect(try config.unet.crossAttentionDim.values(count: levels, field: "") == expand(want["cross_attention_dim"], levels))
+    }
 }

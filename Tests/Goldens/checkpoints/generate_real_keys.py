@@ -7,7 +7,7 @@ The models are built at their real sizes on torch's meta device (shapes only, no
 configs of the hub's stable-diffusion-v1-5 and stable-diffusion-xl-base-1.0 folders, re-keyed into the
 original layout as generate_single_file.py does, and checked with diffusers' own single-file code:
 infer_diffusers_model_type names them "v1" and "xl_base", and convert_ldm_*_checkpoint gives back every
-diffusers name with its shape. real_keys.json holds, per family, the original keys' shapes, the
+diffusers name with its shape; likewise an SD1.5 ControlNet (convert_controlnet_checkpoint). real_keys.json holds, per family, the original keys' shapes, the
 diffusers names' shapes per component, and the components' configs, so the Swift tests check the
 key maps and the config inference at full scale without 7 GB of weights.
 """
@@ -15,7 +15,7 @@ import json
 import os
 
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
+from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 from diffusers.loaders import single_file_utils as sfu
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
@@ -73,8 +73,19 @@ def family(xl):
             "configs": json.loads(json.dumps(configs, default=list))}
 
 
+def controlnet():
+    """lllyasviel's SD1.5 ControlNet layout (`control_model.*`, hint blocks 0 to 14)."""
+    with torch.device("meta"):
+        model = ControlNetModel.from_unet(UNet2DConditionModel(**SD15_UNET))
+    original = prefixed("control_model.", to_original_unet(model.state_dict(), model.config, controlnet=True))
+    assert sfu.infer_diffusers_model_type(original) == "controlnet"
+    assert shapes(sfu.convert_controlnet_checkpoint(original, dict(model.config))) == shapes(model.state_dict())
+    return {"original": shapes(original), "components": {"controlnet": shapes(model.state_dict())},
+            "configs": {"controlnet": json.loads(json.dumps(dict(model.config), default=list))}}
+
+
 def main():
-    payload = {"sd15": family(xl=False), "sdxl": family(xl=True)}
+    payload = {"sd15": family(xl=False), "sdxl": family(xl=True), "controlnet_sd15": controlnet()}
     with open(os.path.join(HERE, "real_keys.json"), "w") as f:
         json.dump(payload, f, separators=(",", ":"), sort_keys=True)
 
