@@ -70,7 +70,7 @@ public final class SingleFileCheckpoint: @unchecked Sendable {
                 "\(path): not a single-file Stable Diffusion checkpoint: no '\(unetPrefix)*' keys (found: \(prefixes.joined(separator: ", ")))")
         }
         if let conv = file.info(unetPrefix + "input_blocks.0.0.weight"), conv.shape.count == 4, conv.shape[1] != 4 {
-            throw ModelLoadingError("\(path): a UNet with \(conv.shape[1]) input channels (an inpainting checkpoint) is not supported")
+            throw ModelLoadingError("\(path): a UNet with \(conv.shape[1]) input channels (an inpainting or instruct-pix2pix checkpoint) is not supported; only 4-channel text-to-image UNets are")
         }
         if has(xlOpenCLIPPrefix) { return .stableDiffusionXL }
         if has("conditioner.embedders.0.model.") {
