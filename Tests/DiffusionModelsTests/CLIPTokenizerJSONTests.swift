@@ -51,7 +51,10 @@ struct CLIPTokenizerJSONTests {
     /// With neither vocab.json nor tokenizer.json the error still names vocab.json.
     @Test func missingBothNamesVocabJSON() throws {
         let folder = try CLIPScratchFolder(copying: "tokenizer_json")
+        #expect(CLIPTokenizer.missingFiles(in: folder.url).isEmpty)
+        #expect(CLIPTokenizer.missingFiles(in: CLIPGoldens.url("tokenizer")).isEmpty)
         try folder.remove("tokenizer.json")
+        #expect(CLIPTokenizer.missingFiles(in: folder.url) == ["vocab.json", "merges.txt"])
         let error = #expect(throws: CLIPTokenizerError.self) { try CLIPTokenizer(directory: folder.url) }
         #expect(error?.file.lastPathComponent == "vocab.json" && error?.reason.contains("file not found") == true)
     }

@@ -75,4 +75,19 @@ struct WeightFileTests {
             #expect(try bin.tensor(named: name).scalars.map(\.bitPattern) == safetensors.tensor(named: name).scalars.map(\.bitPattern))
         }
     }
+
+    /// An adapter under its published name (here the style adapter as h94's nested `.bin`) with a
+    /// separately kept image encoder gives the tokens of the folder layout, bit for bit.
+    @Test func ipAdapterLoadsUnderAnyFileName() throws {
+        let unet = try UNet2DConditionModel(folder: Self.weights.appendingPathComponent("tiny-sd15/unet"))
+        let folder = Self.weights.appendingPathComponent("ip-adapters/sd-1_5/style")
+        let published = try IPAdapter(
+            weights: Self.goldens.appendingPathComponent("ip-adapter.bin"),
+            imageEncoder: folder.appendingPathComponent("image_encoder"), unet: unet)
+        let reference = try IPAdapter(folder: folder, unet: unet)
+        let pixels = Tensor(shape: [1, 32, 32, 3], values: (0..<3072).map { Float($0 % 11) / 5 - 1 })
+        let (got, want) = (try published.imageTokens(pixels), try reference.imageTokens(pixels))
+        #expect(got.positive.scalars.map(\.bitPattern) == want.positive.scalars.map(\.bitPattern))
+        #expect(got.negative.scalars.map(\.bitPattern) == want.negative.scalars.map(\.bitPattern))
+    }
 }

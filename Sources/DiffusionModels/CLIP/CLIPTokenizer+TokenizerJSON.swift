@@ -3,6 +3,14 @@
 import Foundation
 
 extension CLIPTokenizer {
+    /// The files `init(directory:)` needs that `directory` lacks, by name (empty when it can load):
+    /// `tokenizer_config.json`, and `vocab.json` + `merges.txt` or, instead, `tokenizer.json`.
+    public static func missingFiles(in directory: URL) -> [String] {
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) }
+        let vocabulary = exists("vocab.json") || !exists("tokenizer.json") ? ["vocab.json", "merges.txt"] : ["tokenizer.json"]
+        return (["tokenizer_config.json"] + vocabulary).filter { !exists($0) }
+    }
+
     /// The BPE model and added tokens of `tokenizer.json`, the one file transformers 5 saves in place
     /// of `vocab.json` and `merges.txt`. The normalizer, pre-tokenizer and post-processor it also
     /// describes are CLIP's, which this tokenizer implements; the model must be CLIP's byte-level BPE.

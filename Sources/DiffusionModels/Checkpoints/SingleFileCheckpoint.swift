@@ -70,7 +70,7 @@ public final class SingleFileCheckpoint: @unchecked Sendable {
                 "\(path): not a single-file Stable Diffusion checkpoint: no '\(unetPrefix)*' keys (found: \(prefixes.joined(separator: ", ")))")
         }
         if let conv = file.info(unetPrefix + "input_blocks.0.0.weight"), conv.shape.count == 4, conv.shape[1] != 4 {
-            throw ModelLoadingError("\(path): a UNet with \(conv.shape[1]) input channels (an inpainting checkpoint) is not supported")
+            throw ModelLoadingError("\(path): a UNet with \(conv.shape[1]) input channels (an inpainting or instruct-pix2pix checkpoint) is not supported; only 4-channel text-to-image UNets are")
         }
         if has(xlOpenCLIPPrefix) { return .stableDiffusionXL }
         if has("conditioner.embedders.0.model.") {
@@ -94,8 +94,10 @@ public final class SingleFileCheckpoint: @unchecked Sendable {
         case .vae: sources = VAEKeyMap.sources(file, prefix: Self.vaePrefix)
         case .textEncoder:
             let prefix = family == .stableDiffusionXL ? Self.xlClipPrefix : Self.clipPrefix
+            // Files saved by older transformers lack the `text_model.` level; the names here always have it.
             sources = Dictionary(uniqueKeysWithValues: file.names.filter { $0.hasPrefix(prefix) }.map {
-                (String($0.dropFirst(prefix.count)), RemappedTensorFile.Source($0))
+                let local = String($0.dropFirst(prefix.count))
+                return (local.hasPrefix("text_model.") ? local : "text_model." + local, RemappedTensorFile.Source($0))
             })
         case .textEncoder2: sources = OpenCLIPKeyMap.sources(file, prefix: Self.xlOpenCLIPPrefix)
         }

@@ -17,13 +17,21 @@ public struct IPAdapter: Sendable {
     /// One per cross-attention of the UNet, in `UNet2DConditionModel.crossAttentionLayers` order.
     public let layers: [IPAdapterProjection]
 
-    /// Loads the adapter in `folder` for `unet`.
+    /// Loads the adapter in `folder` (`ip-adapter.safetensors` or `.bin`, and `image_encoder/`) for `unet`.
+    public init(folder: URL, unet: UNet2DConditionModel) throws {
+        try self.init(
+            weights: WeightFile.named("ip-adapter").locate(in: folder), imageEncoder: folder.appendingPathComponent("image_encoder"),
+            unet: unet)
+    }
+
+    /// Loads the adapter file `weights` under any name (h94's `ip-adapter-plus_sd15.safetensors`, a
+    /// `.bin`) with the image encoder folder `imageEncoder`, which several adapters may share.
     ///
     /// - Throws: `ModelLoadingError` naming the file and the dimension when the adapter does not fit
     ///   the UNet or its image encoder, or is in neither the base nor the Plus layout.
-    public init(folder: URL, unet: UNet2DConditionModel) throws {
-        imageEncoder = try CLIPVisionModelWithProjection(directory: folder.appendingPathComponent("image_encoder"))
-        let store = try WeightStore(contentsOf: WeightFile.named("ip-adapter").locate(in: folder))
+    public init(weights: URL, imageEncoder encoderFolder: URL, unet: UNet2DConditionModel) throws {
+        imageEncoder = try CLIPVisionModelWithProjection(directory: encoderFolder)
+        let store = try WeightStore(contentsOf: weights)
         let path = store.file.url.path
         imageProjection = try IPAdapterImageProjection(store.root["image_proj"])
         let expectedInput = imageProjection.isPlus ? imageEncoder.config.hiddenSize : imageEncoder.config.projectionDim

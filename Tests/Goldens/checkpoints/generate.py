@@ -8,6 +8,10 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
   (`{"state_dict": OrderedDict, "global_step": 5}`), with F32, F16, BF16, I64 and BOOL tensors,
   a transposed view, a strided slice at a storage offset (both sharing their base's storage),
   an `nn.Parameter`, a scalar, an empty tensor and a nested dict (`ip_adapter.1.to_k_ip.weight`).
+- state_zip64.pt: state.pt with its zip directory rewritten in the ZIP64 form torch's writer uses
+  past 4 GiB (every size and offset of the central directory saturated and given in the ZIP64 extra
+  field, a ZIP64 end record and locator, the classic end record saturated); torch.load reads it.
+- state_protocol4.pt: state.pt pickled with protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL).
 - expected.safetensors: every tensor of that state dict, made contiguous, under its flattened
   name: what the reader must return, bit for bit.
 - vae/diffusion_pytorch_model.bin (+ config.json): Weights/tiny-sd15/vae saved with `torch.save` (as
@@ -19,8 +23,9 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
 """
 import collections
 import os
-
 import shutil
+import struct
+import zipfile
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -62,6 +67,31 @@ def pickled_models():
     torch.save(nested, os.path.join(HERE, "ip-adapter.bin"))
 
 
+def zip64_copy(source, target):
+    """Rewrites the central directory of `source` in ZIP64 form; the entries' bytes stay in place."""
+    with open(source, "rb") as f:
+        data = f.read()
+    with zipfile.ZipFile(source) as archive:
+        infos = archive.infolist()
+    # Local headers stay as written; their extra fields (torch's alignment padding) set where data starts.
+    def data_end(info):
+        name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+        return info.header_offset + 30 + name_length + extra_length + info.compress_size
+    entries = data[:max(map(data_end, infos))]
+    directory = b""
+    for info in infos:
+        name = info.filename.encode()
+        extra = struct.pack("<HHQQQ", 1, 24, info.file_size, info.compress_size, info.header_offset)
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, info.CRC,
+                                 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0, 0xFFFFFFFF) + name + extra
+    offset, record = len(entries), len(entries) + len(directory)
+    end64 = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(infos), len(infos), len(directory), offset)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, record, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    with open(target, "wb") as f:
+        f.write(entries + directory + end64 + locator + end)
+
+
 class RunsCode:
     """Pickles as a call of os.system, as a booby-trapped checkpoint would."""
 
@@ -76,6 +106,10 @@ def main():
     expected = {name: tensor.detach().contiguous().clone() for name, tensor in state.items() if name != "ip_adapter"}
     expected["ip_adapter.1.to_k_ip.weight"] = state["ip_adapter"]["1.to_k_ip.weight"].clone()
     save_file(expected, os.path.join(HERE, "expected.safetensors"))
+    zip64_copy(os.path.join(HERE, "state.pt"), os.path.join(HERE, "state_zip64.pt"))
+    torch.save(checkpoint, os.path.join(HERE, "state_protocol4.pt"), pickle_protocol=4)
+    loaded = torch.load(os.path.join(HERE, "state_zip64.pt"), weights_only=True)["state_dict"]
+    assert all(torch.equal(loaded[k], v) for k, v in state.items() if k != "ip_adapter")
     pickled_models()
     trap = {"state_dict": {"weight": torch.ones(2)}, "payload": RunsCode()}
     torch.save(trap, os.path.join(HERE, "malicious.pt"))

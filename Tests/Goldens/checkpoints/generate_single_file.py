@@ -16,8 +16,9 @@ The original layout is built here key by key with the tables of diffusers'
 scripts/convert_diffusers_to_original_stable_diffusion.py (generalised to any number of levels and
 layers); then diffusers' own loaders (single_file_utils.convert_ldm_unet_checkpoint,
 convert_ldm_vae_checkpoint, convert_ldm_clip_checkpoint, convert_open_clip_checkpoint,
-convert_controlnet_checkpoint) must turn each file back into exactly the folder's tensors, so the
-fixtures are what diffusers reads.
+convert_controlnet_checkpoint) must turn each file back into exactly the folder's tensors, and so
+must `from_single_file(config=<folder>)` for the UNets, VAEs and the ControlNet: the fixtures are what
+diffusers reads.
 
 Files: sd15/ + sd15.safetensors, sdxl/ + sdxl.safetensors, controlnet/ + control_sd15.pth (pickled by
 torch.save, as lllyasviel's ControlNet 1.1 files are; its conditioning embedding has the four levels
@@ -274,10 +275,23 @@ def build_controlnet():
     check_equal(converted, half(model.state_dict()), "controlnet")
 
 
+def check_from_single_file():
+    """diffusers' public loader, `from_single_file(config=<folder>)`, reads the files into the folder's tensors."""
+    cases = [(UNet2DConditionModel, f"{name}.safetensors", name, "unet") for name in ("sd15", "sdxl")]
+    cases += [(AutoencoderKL, f"{name}.safetensors", name, "vae") for name in ("sd15", "sdxl")]
+    cases += [(ControlNetModel, "control_sd15.pth", "controlnet", None)]
+    for cls, file, config, subfolder in cases:
+        kwargs = {"subfolder": subfolder} if subfolder else {}
+        model = cls.from_single_file(os.path.join(HERE, file), config=os.path.join(HERE, config), local_files_only=True, **kwargs)
+        folder = os.path.join(HERE, config, subfolder or "")
+        check_equal(half(model.state_dict()), load_file(os.path.join(folder, "diffusion_pytorch_model.safetensors")), file)
+
+
 def main():
     build("sd15", xl=False)
     build("sdxl", xl=True)
     build_controlnet()
+    check_from_single_file()
 
 
 if __name__ == "__main__":
