@@ -41,6 +41,8 @@ let package = Package(
         .target(
             name: "DiffusionPipeline",
             dependencies: ["DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors"],
+            // The tokenizers and scheduler configs single-file checkpoints lack (Resources/SingleFile/README.md).
+            resources: [.copy("Resources/SingleFile")],
             swiftSettings: simdFlags),
         // The endpoint: request body, validation, models directory, assets, responses.
         .target(

@@ -1,18 +1,39 @@
+import DiffusionFormats
+import DiffusionModels
 import DiffusionSchedulers
 import Foundation
 
-/// A diffusers pipeline folder (Docs/SPEC.md §1), checked complete: `model_index.json`, the UNet, VAE,
-/// text encoders, tokenizers and scheduler config.
+/// A model of the models directory (Docs/SPEC.md §1, Docs/MODELS.md), checked complete: a diffusers
+/// pipeline folder (`model_index.json`, the UNet, VAE, text encoders, tokenizers, scheduler config;
+/// weights under any of their names), or a single-file checkpoint (A1111/civitai), alone or in a
+/// folder with diffusers config files beside it.
 public struct ModelFolder: Equatable, Sendable {
+    /// Where the weights are.
+    public enum Source: Equatable, Sendable {
+        /// A diffusers pipeline folder: one subfolder per component.
+        case diffusers
+        /// One checkpoint file holding every component; the folder's configs, tokenizers and
+        /// scheduler config, where present, win over the built-in ones.
+        case singleFile(URL)
+    }
+
     /// The folder's name (a request's `modelId`).
     public let id: String
+    /// The folder (for a lone checkpoint file: the file).
     public let url: URL
+    public let source: Source
     public let family: ModelFamily
     /// sd-xl: an absent negative prompt gives zero negative embeddings (model_index.json's
     /// `force_zeros_for_empty_prompt`, true when omitted, as diffusers). Always false for sd-1_5.
     public let forceZerosForEmptyPrompt: Bool
     /// `scheduler/scheduler_config.json`; its `_class_name` is the default scheduler.
     public let schedulerConfig: SchedulerConfig
+
+    /// The checkpoint of a single-file model, nil for a diffusers folder.
+    public var checkpoint: URL? {
+        if case .singleFile(let file) = source { return file }
+        return nil
+    }
 
     public var unet: URL { url.appendingPathComponent("unet", isDirectory: true) }
     public var vae: URL { url.appendingPathComponent("vae", isDirectory: true) }
@@ -34,40 +55,105 @@ public struct ModelFolder: Equatable, Sendable {
     /// - Throws: `ModelFolderError`: no `model_index.json`, a pipeline class this runtime does
     ///   not run, a missing file, or an unreadable JSON file, each naming the path.
     public init(url: URL) throws {
-        let indexURL = url.appendingPathComponent("model_index.json")
-        guard FileManager.default.fileExists(atPath: indexURL.path) else { throw ModelFolderError.notAPipeline(url) }
-        let index: ModelIndex = try decodeModelJSON(at: indexURL)
-        guard let family = ModelFamily(pipelineClassName: index.className) else {
-            throw ModelFolderError.unsupportedPipeline(url, className: index.className)
-        }
-        for path in Self.requiredFiles(for: family)
-        where !FileManager.default.fileExists(atPath: url.appendingPathComponent(path).path) {
-            throw ModelFolderError.incomplete(url, missing: path)
-        }
-        self.id = url.lastPathComponent
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: url.path, isDirectory: &isFolder) else { throw ModelFolderError.notAPipeline(url) }
+        let index: ModelIndex? = manager.fileExists(atPath: url.appendingPathComponent("model_index.json").path)
+            ? try decodeModelJSON(at: url.appendingPathComponent("model_index.json")) : nil
+        let checkpoint = isFolder.boolValue ? Self.checkpoint(in: url, index: index) : url
+        guard index != nil || checkpoint != nil else { throw ModelFolderError.notAPipeline(url) }
+        let family = try Self.family(index: index, checkpoint: checkpoint, url: url)
+        self.id = isFolder.boolValue ? url.lastPathComponent : url.deletingPathExtension().lastPathComponent
         self.url = url
         self.family = family
+        source = checkpoint.map { .singleFile($0) } ?? .diffusers
+        if checkpoint == nil { try Self.checkComplete(url, family: family) }
         // diffusers' SDXL pipelines default this to true when model_index.json omits it.
-        forceZerosForEmptyPrompt = family == .sdxl && (index.forceZerosForEmptyPrompt ?? true)
-        schedulerConfig = try decodeModelJSON(at: url.appendingPathComponent(Self.schedulerConfigPath))
+        forceZerosForEmptyPrompt = family == .sdxl && (index?.forceZerosForEmptyPrompt ?? true)
+        let folderScheduler = url.appendingPathComponent(Self.schedulerConfigPath)
+        schedulerConfig = try decodeModelJSON(
+            at: manager.fileExists(atPath: folderScheduler.path) || checkpoint == nil
+                ? folderScheduler : Self.builtIn("\(family.rawValue)/\(Self.schedulerConfigPath)"))
     }
 
-    /// The files a generation reads, relative to the folder: what resolving checks.
-    public static func requiredFiles(for family: ModelFamily) -> [String] {
-        var files = [
-            schedulerConfigPath,
-            "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-            "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
-            "text_encoder/config.json", "text_encoder/model.safetensors",
-            "tokenizer/vocab.json", "tokenizer/merges.txt",
-        ]
-        if family == .sdxl {
-            files += [
-                "text_encoder_2/config.json", "text_encoder_2/model.safetensors",
-                "tokenizer_2/vocab.json", "tokenizer_2/merges.txt",
-            ]
+    /// The checkpoint file of a single-file model folder: `<id>.<ext>`, else the one checkpoint
+    /// file there, when the folder has no UNet weights of its own.
+    static func checkpoint(in folder: URL, index: ModelIndex?) -> URL? {
+        guard !WeightFile.diffusers.exists(in: folder.appendingPathComponent("unet")) else { return nil }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            .filter { checkpointExtensions.contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
+        let named = files.first { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent == folder.lastPathComponent }
+        return (named ?? (files.count == 1 ? files[0] : nil)).map { folder.appendingPathComponent($0) }
+    }
+
+    static let checkpointExtensions: Set<String> = ["safetensors", "ckpt", "pt", "pth", "bin"]
+
+    /// The family: model_index.json's pipeline class, else the checkpoint's keys.
+    private static func family(index: ModelIndex?, checkpoint: URL?, url: URL) throws -> ModelFamily {
+        if let index {
+            guard let family = ModelFamily(pipelineClassName: index.className) else {
+                throw ModelFolderError.unsupportedPipeline(url, className: index.className)
+            }
+            return family
         }
-        return files
+        guard let checkpoint else { throw ModelFolderError.notAPipeline(url) }
+        do {
+            return try SingleFileCheckpoint(contentsOf: checkpoint).family == .stableDiffusionXL ? .sdxl : .sd15
+        } catch {
+            throw ModelFolderError.unreadable(checkpoint, reason: "\(error)")
+        }
+    }
+
+    /// A diffusers folder has every component's config and weights (any of their names) and tokenizers.
+    private static func checkComplete(_ url: URL, family: ModelFamily) throws {
+        func require(_ path: String, _ present: Bool) throws {
+            if !present { throw ModelFolderError.incomplete(url, missing: path) }
+        }
+        let manager = FileManager.default
+        try require(schedulerConfigPath, manager.fileExists(atPath: url.appendingPathComponent(schedulerConfigPath).path))
+        let components: [(String, WeightFile)] = [("unet", .diffusers), ("vae", .diffusers), ("text_encoder", .transformers)]
+            + (family == .sdxl ? [("text_encoder_2", .transformers)] : [])
+        for (name, weights) in components {
+            let folder = url.appendingPathComponent(name)
+            try require("\(name)/config.json", manager.fileExists(atPath: folder.appendingPathComponent("config.json").path))
+            try require("\(name)/\(weights.plainName)", weights.exists(in: folder))
+        }
+        for name in family == .sdxl ? ["tokenizer", "tokenizer_2"] : ["tokenizer"] {
+            if let missing = CLIPTokenizer.missingFiles(in: url.appendingPathComponent(name)).first {
+                throw ModelFolderError.incomplete(url, missing: "\(name)/\(missing)")
+            }
+        }
+    }
+
+    /// The files of a complete diffusers folder under their plain names (variants and
+    /// `tokenizer.json` also do), relative to the folder.
+    public static func requiredFiles(for family: ModelFamily) -> [String] {
+        let second = family == .sdxl
+            ? ["text_encoder_2/config.json", "text_encoder_2/model.safetensors", "tokenizer_2/vocab.json", "tokenizer_2/merges.txt",
+               "tokenizer_2/tokenizer_config.json"]
+            : []
+        return [
+            schedulerConfigPath, "unet/config.json", "unet/diffusion_pytorch_model.safetensors", "vae/config.json",
+            "vae/diffusion_pytorch_model.safetensors", "text_encoder/config.json", "text_encoder/model.safetensors",
+            "tokenizer/vocab.json", "tokenizer/merges.txt", "tokenizer/tokenizer_config.json",
+        ] + second
+    }
+
+    /// A built-in file of Resources/SingleFile: what single-file checkpoints lack.
+    static func builtIn(_ path: String) -> URL {
+        Bundle.module.resourceURL!.appendingPathComponent("SingleFile").appendingPathComponent(path)
+    }
+
+    /// The tokenizer folder `name` (`tokenizer`, `tokenizer_2`): the model's, else the built-in one.
+    func tokenizerFolder(_ name: String) -> URL {
+        let own = url.appendingPathComponent(name)
+        return source == .diffusers || CLIPTokenizer.missingFiles(in: own).isEmpty ? own : Self.builtIn(name)
+    }
+
+    /// The folder whose `<component>/config.json` files win over a checkpoint's inferred configs.
+    var configFolder: URL? {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue ? url : nil
     }
 }
 
@@ -106,12 +192,19 @@ func decodeModelJSON<T: Decodable>(at url: URL) throws -> T {
 }
 
 /// The keys of `model_index.json` the runtime reads.
-private struct ModelIndex: Decodable {
+struct ModelIndex: Decodable {
     let className: String
     let forceZerosForEmptyPrompt: Bool?
 
     enum CodingKeys: String, CodingKey {
         case className = "_class_name"
         case forceZerosForEmptyPrompt = "force_zeros_for_empty_prompt"
+    }
+}
+
+extension ModelFolder {
+    /// The single-file checkpoint opened, nil for a diffusers folder.
+    func openCheckpoint() throws -> SingleFileCheckpoint? {
+        try checkpoint.map { try SingleFileCheckpoint(contentsOf: $0) }
     }
 }

@@ -118,8 +118,11 @@ extension ModelStore {
     /// The UNet, with `loras` merged in when given (each LoRA set is its own cached model).
     func unet(_ model: ModelFolder, loras: [LoRAInput] = []) throws -> UNet2DConditionModel {
         let set = try loraSet(loras, for: model)
-        return try self.model(Key(kind: .unet, path: model.unet.path, loras: loras), files: [model.unet]) {
-            try UNet2DConditionModel(folder: model.unet, patches: set.patches(for: .unet))
+        return try self.model(Key(kind: .unet, path: model.unet.path, loras: loras), files: [model.checkpoint ?? model.unet]) {
+            guard let checkpoint = try model.openCheckpoint() else {
+                return try UNet2DConditionModel(folder: model.unet, patches: set.patches(for: .unet))
+            }
+            return try checkpoint.loadUNet(configFolder: model.configFolder, patches: set.patches(for: .unet))
         }
     }
 
@@ -134,21 +137,31 @@ extension ModelStore {
     }
 
     func vae(_ model: ModelFolder) throws -> AutoencoderKL {
-        try self.model(Key(kind: .vae, path: model.vae.path), files: [model.vae]) {
-            try AutoencoderKL(folder: model.vae)
+        try self.model(Key(kind: .vae, path: model.vae.path), files: [model.checkpoint ?? model.vae]) {
+            try model.openCheckpoint()?.loadVAE(configFolder: model.configFolder) ?? AutoencoderKL(folder: model.vae)
         }
     }
 
     func promptEncoder(_ model: ModelFolder, loras: [LoRAInput] = []) throws -> any PromptEncoder {
-        let files = [model.textEncoder] + (model.textEncoder2.map { [$0] } ?? [])
+        let files = model.checkpoint.map { [$0] } ?? [model.textEncoder] + (model.textEncoder2.map { [$0] } ?? [])
         let set = try loraSet(loras, for: model)
         return try self.model(Key(kind: .textEncoders, path: model.url.path, loras: loras), files: files) { () throws -> any PromptEncoder in
-            switch model.family {
-            case .sd15: return try StableDiffusionPromptEncoder(modelDirectory: model.url, loras: set)
-            case .sdxl:
-                return try StableDiffusionXLPromptEncoder(
-                    modelDirectory: model.url, forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt, loras: set)
+            guard let checkpoint = try model.openCheckpoint() else {
+                switch model.family {
+                case .sd15: return try StableDiffusionPromptEncoder(modelDirectory: model.url, loras: set)
+                case .sdxl:
+                    return try StableDiffusionXLPromptEncoder(
+                        modelDirectory: model.url, forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt, loras: set)
+                }
             }
+            let tokenizer = try CLIPTokenizer(directory: model.tokenizerFolder("tokenizer"))
+            let textEncoder = try checkpoint.loadTextEncoder(configFolder: model.configFolder, patches: set.patches(for: .textEncoder))
+            guard model.family == .sdxl else { return StableDiffusionPromptEncoder(tokenizer: tokenizer, textEncoder: textEncoder) }
+            return StableDiffusionXLPromptEncoder(
+                tokenizer: tokenizer, tokenizer2: try CLIPTokenizer(directory: model.tokenizerFolder("tokenizer_2")),
+                textEncoder: textEncoder,
+                textEncoder2: try checkpoint.loadTextEncoder2(configFolder: model.configFolder, patches: set.patches(for: .textEncoder2)),
+                forceZerosForEmptyPrompt: model.forceZerosForEmptyPrompt)
         }
     }
 
@@ -156,7 +169,8 @@ extension ModelStore {
     func controlNet(_ folder: URL, for model: ModelFolder) throws -> ControlNetModel {
         let unet = try unet(model)
         return try self.model(Key(kind: .controlNet, path: folder.path, base: model.unet.path), files: [folder]) {
-            let net = try ControlNetModel(folder: folder)
+            let net = try PublishedFiles.controlNetCheckpoint(in: folder)
+                .map { try SingleFileControlNet.load(contentsOf: $0, configFolder: folder) } ?? ControlNetModel(folder: folder)
             try net.checkFits(unet, folder: folder)
             return net
         }
@@ -166,7 +180,10 @@ extension ModelStore {
     func ipAdapter(_ folder: URL, for model: ModelFolder) throws -> IPAdapter {
         let unet = try unet(model)
         return try self.model(Key(kind: .ipAdapter, path: folder.path, base: model.unet.path), files: [folder]) {
-            try IPAdapter(folder: folder, unet: unet)
+            guard let weights = PublishedFiles.ipAdapterWeights(in: folder) else {
+                throw ModelLoadingError("\(folder.path): no IP-Adapter weights (ip-adapter.safetensors, or one published file)")
+            }
+            return try IPAdapter(weights: weights, imageEncoder: PublishedFiles.ipAdapterImageEncoder(for: folder), unet: unet)
         }
     }
 

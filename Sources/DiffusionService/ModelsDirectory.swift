@@ -1,3 +1,4 @@
+import DiffusionModels
 import DiffusionPipeline
 import Foundation
 
@@ -43,8 +44,11 @@ public struct ModelsDirectory: Sendable {
                 "no ControlNet for modality '\(modality)' of family \(family.rawValue) (expected \(relative(folder))/ in the models directory)",
                 field: "modality")
         }
-        try requireFiles(["config.json", "diffusion_pytorch_model.safetensors"], in: folder,
-                         of: "the \(family.rawValue) '\(modality)' ControlNet")
+        let what = "the \(family.rawValue) '\(modality)' ControlNet"
+        if PublishedFiles.controlNetCheckpoint(in: folder) == nil {
+            try requireFiles(["config.json"], in: folder, of: what)
+            try require(WeightFile.diffusers, in: folder, of: what)
+        }
         return folder
     }
 
@@ -80,7 +84,14 @@ public struct ModelsDirectory: Sendable {
                 "no \(type.rawValue) IP-Adapter for family \(family.rawValue) (expected \(relative(folder))/ in the models directory)",
                 field: "ipAdapterType")
         }
-        try requireFiles(IPAdapterFolder.requiredFiles, in: folder, of: "the \(family.rawValue) \(type.rawValue) IP-Adapter")
+        let what = "the \(family.rawValue) \(type.rawValue) IP-Adapter"
+        guard PublishedFiles.ipAdapterWeights(in: folder) != nil else {
+            throw GenerationError.internalError(
+                "\(what) is incomplete: \(relative(folder)) holds neither ip-adapter.safetensors nor one published weight file")
+        }
+        let encoder = PublishedFiles.ipAdapterImageEncoder(for: folder)
+        try requireFiles(["config.json"], in: encoder, of: what)
+        try require(WeightFile.transformers, in: encoder, of: what)
         return IPAdapterFolder(type: type, url: folder)
     }
 
@@ -94,6 +105,13 @@ public struct ModelsDirectory: Sendable {
                     + "(no '/', '\\', '..' or leading '.')",
                 field: "modelId")
         }
+    }
+
+    /// A component's weights under any of their names (a variant, the pickled `.bin`).
+    private func require(_ weights: WeightFile, in folder: URL, of what: String) throws {
+        guard !weights.exists(in: folder) else { return }
+        throw GenerationError.internalError(
+            "\(what) is incomplete: \(relative(folder.appendingPathComponent(weights.plainName))) is missing (nor a variant or .bin)")
     }
 
     private func requireFiles(_ paths: [String], in folder: URL, of what: String) throws {

@@ -113,8 +113,8 @@ import Testing
     @Test func ipAdapterFolders() throws {
         let environment = try TestEnvironment()
         let adapter = try environment.models.ipAdapter(type: .character, family: .sd15)
-        #expect(adapter.weights.path.hasSuffix("ip-adapters/sd-1_5/character/ip-adapter.safetensors"))
-        #expect(adapter.imageEncoder.path.hasSuffix("ip-adapters/sd-1_5/character/image_encoder"))
+        #expect(PublishedFiles.ipAdapterWeights(in: adapter.url)?.path.hasSuffix("ip-adapters/sd-1_5/character/ip-adapter.safetensors") == true)
+        #expect(PublishedFiles.ipAdapterImageEncoder(for: adapter.url).path.hasSuffix("ip-adapters/sd-1_5/character/image_encoder"))
 
         try environment.folder.remove("models/ip-adapters/sd-xl/character")
         let missing = error { try environment.resolve(adding: #""ipAdapterType": "character""#, model: "sdxl") }
@@ -124,5 +124,28 @@ import Testing
         try environment.folder.remove("models/ip-adapters/sd-1_5/style/image_encoder/model.safetensors")
         let incomplete = error { try environment.models.ipAdapter(type: .style, family: .sd15) }
         #expect(incomplete?.status == 500 && incomplete?.message.contains("image_encoder/model.safetensors") == true)
+    }
+
+    /// Files as published: an adapter under its own name with the family's shared image encoder,
+    /// and a ControlNet as one downloaded file.
+    @Test func publishedFileNames() throws {
+        let environment = try TestEnvironment()
+        let family = "models/ip-adapters/sd-1_5"
+        try FileManager.default.moveItem(
+            at: environment.folder.url.appendingPathComponent("\(family)/style/image_encoder"),
+            to: environment.folder.url.appendingPathComponent("\(family)/image_encoder"))
+        try FileManager.default.moveItem(
+            at: environment.folder.url.appendingPathComponent("\(family)/style/ip-adapter.safetensors"),
+            to: environment.folder.url.appendingPathComponent("\(family)/style/ip-adapter_sd15.safetensors"))
+        let adapter = try environment.models.ipAdapter(type: .style, family: .sd15)
+        #expect(PublishedFiles.ipAdapterWeights(in: adapter.url)?.lastPathComponent == "ip-adapter_sd15.safetensors")
+        #expect(PublishedFiles.ipAdapterImageEncoder(for: adapter.url).path.hasSuffix("ip-adapters/sd-1_5/image_encoder"))
+
+        let canny = "models/controlnets/sd-1_5/canny"
+        try environment.folder.remove("\(canny)/config.json")
+        try environment.folder.remove("\(canny)/diffusion_pytorch_model.safetensors")
+        try environment.folder.write("{}", at: "\(canny)/control_v11p_sd15_canny.pth")
+        let folder = try environment.models.controlNet(modality: "canny", family: .sd15)
+        #expect(PublishedFiles.controlNetCheckpoint(in: folder)?.lastPathComponent == "control_v11p_sd15_canny.pth")
     }
 }

@@ -6,11 +6,13 @@ import Foundation
 /// `from_single_file(config=...)` reads it: a component's config there wins over the inferred one
 /// (a fine-tune with other head counts, a tiny test model).
 extension SingleFileCheckpoint {
-    public func loadUNet(configFolder: URL? = nil) throws -> UNet2DConditionModel {
+    /// The UNet, with `patches` (LoRA) merged into the weights they change.
+    public func loadUNet(configFolder: URL? = nil, patches: WeightPatches = .none) throws -> UNet2DConditionModel {
         let config = try Self.folderConfig(configFolder, .unet, UNet2DConditionConfig.load) ?? unetConfig()
-        let store = WeightStore(file: try weights(.unet))
+        let store = WeightStore(file: try weights(.unet), patches: patches)
         let model = try UNet2DConditionModel(config: config, weights: store)
         try store.checkAllUsed()
+        try patches.checkAllApplied(model: url.lastPathComponent)
         return model
     }
 
@@ -23,15 +25,16 @@ extension SingleFileCheckpoint {
     }
 
     /// The CLIP ViT-L text encoder (`text_encoder`), for both families.
-    public func loadTextEncoder(configFolder: URL? = nil) throws -> CLIPTextModel {
+    public func loadTextEncoder(configFolder: URL? = nil, patches: WeightPatches = .none) throws -> CLIPTextModel {
         let config = try Self.folderConfig(configFolder, .textEncoder, CLIPTextConfig.load) ?? textEncoderConfig(.textEncoder)
-        return try CLIPTextModel(config: config, file: try weights(.textEncoder))
+        return try CLIPTextModel(config: config, file: try weights(.textEncoder), patches: patches, name: url.lastPathComponent)
     }
 
     /// SDXL's OpenCLIP ViT-bigG text encoder (`text_encoder_2`).
-    public func loadTextEncoder2(configFolder: URL? = nil) throws -> CLIPTextModelWithProjection {
+    public func loadTextEncoder2(configFolder: URL? = nil, patches: WeightPatches = .none) throws -> CLIPTextModelWithProjection {
         let config = try Self.folderConfig(configFolder, .textEncoder2, CLIPTextConfig.load) ?? textEncoderConfig(.textEncoder2)
-        return try CLIPTextModelWithProjection(config: config, file: try weights(.textEncoder2))
+        return try CLIPTextModelWithProjection(
+            config: config, file: try weights(.textEncoder2), patches: patches, name: url.lastPathComponent)
     }
 
     /// `<folder>/<component>/config.json` read by `load`, or nil when there is no such file.
