@@ -15,6 +15,7 @@ struct Diffuse: ParsableCommand {
             """,
         subcommands: [
             GenerateCommand.self,
+            ModelsCommand.self,
             AssetsCommand.self,
             DetectCommand.self,
         ])
