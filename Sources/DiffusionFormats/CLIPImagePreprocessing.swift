@@ -40,30 +40,36 @@ public enum CLIPImagePreprocessing {
     /// at `ceil((crop - size) / 2)`).
     ///
     /// - Throws: `ResampleError` for an empty image or sizes.
+    /// Only the cropped window is resized (`RGBImage.resized(...columns:rows:)`), so the cost
+    /// follows the crop, not the input's aspect ratio.
+    ///
+    /// - Throws: `ResampleError` for an empty image or sizes.
     public static func resizeAndCenterCrop(
         _ image: RGBImage, shortestEdge: Int, cropWidth: Int, cropHeight: Int
     ) throws -> RGBImage {
-        let size = resizedSize(width: image.width, height: image.height, shortestEdge: shortestEdge)
-        let resized = try image.resized(width: size.width, height: size.height, filter: .bicubic)
-        return centerCropped(resized, width: cropWidth, height: cropHeight)
-    }
-
-    /// transformers' `center_crop`, padding included.
-    static func centerCropped(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        // Source offset of the crop's first row/column: floor((size - crop) / 2) when the
-        // crop fits along that axis, minus the padding ceil((crop - size) / 2) when not.
-        func offset(_ size: Int, _ crop: Int) -> Int {
-            crop <= size ? (size - crop) / 2 : -((crop - size + 1) / 2)
+        guard cropWidth > 0, cropHeight > 0 else {
+            throw ResampleError(message: "cannot crop to \(cropWidth)x\(cropHeight)")
         }
-        let top = offset(image.height, height), left = offset(image.width, width)
-        var out = RGBImage(width: width, height: height)
-        let columns = max(0, -left)..<min(width, image.width - left)
-        for y in 0..<height where (0..<image.height).contains(y + top) && !columns.isEmpty {
-            let source = 3 * ((y + top) * image.width + left + columns.lowerBound)
-            let target = 3 * (y * width + columns.lowerBound)
-            out.pixels[target..<target + 3 * columns.count] = image.pixels[source..<source + 3 * columns.count]
+        let size = resizedSize(width: image.width, height: image.height, shortestEdge: shortestEdge)
+        let left = cropOffset(size.width, cropWidth), top = cropOffset(size.height, cropHeight)
+        let columns = max(left, 0)..<min(left + cropWidth, size.width), rows = max(top, 0)..<min(top + cropHeight, size.height)
+        let window = try image.resized(width: size.width, height: size.height, filter: .bicubic, columns: columns, rows: rows)
+        guard window.width != cropWidth || window.height != cropHeight else { return window }
+        // A crop larger than the resized image pads with black around it.
+        var out = RGBImage(width: cropWidth, height: cropHeight)
+        let x = columns.lowerBound - left, y = rows.lowerBound - top
+        for row in 0..<window.height {
+            let target = 3 * ((y + row) * cropWidth + x), source = 3 * row * window.width
+            out.pixels[target..<target + 3 * window.width] = window.pixels[source..<source + 3 * window.width]
         }
         return out
+    }
+
+    /// transformers' `center_crop` offset of the crop's first row or column in the image:
+    /// floor((size - crop) / 2) when the crop fits, minus the padding ceil((crop - size) / 2)
+    /// when not.
+    private static func cropOffset(_ size: Int, _ crop: Int) -> Int {
+        crop <= size ? (size - crop) / 2 : -((crop - size + 1) / 2)
     }
 
     /// The encoder's `pixel_values` for a preprocessed image, as a [1, height, width, 3]

@@ -25,23 +25,53 @@ extension RGBImage {
     ///
     /// - Throws: `ResampleError` when either image is empty.
     public func resized(width: Int, height: Int, filter: ResampleFilter) throws -> RGBImage {
+        try resized(width: width, height: height, filter: filter, columns: 0..<width, rows: 0..<height)
+    }
+
+    /// The pixels `columns` x `rows` of `resized(width:height:filter:)`, computed alone: the
+    /// time and memory follow the window, not the whole resize (a 1 x 1,000,000 image whose
+    /// short side becomes 224 would otherwise make 224 x 224,000,000 pixels).
+    ///
+    /// - Throws: `ResampleError` when either image is empty or the window is not inside the
+    ///   resized image.
+    public func resized(
+        width: Int, height: Int, filter: ResampleFilter, columns: Range<Int>, rows: Range<Int>
+    ) throws -> RGBImage {
         guard width > 0, height > 0, self.width > 0, self.height > 0 else {
             throw ResampleError(message: "cannot resize \(self.width)x\(self.height) to \(width)x\(height)")
         }
+        guard !columns.isEmpty, !rows.isEmpty, columns.clamped(to: 0..<width) == columns, rows.clamped(to: 0..<height) == rows
+        else {
+            throw ResampleError(message: "the window \(columns) x \(rows) is not inside \(width)x\(height)")
+        }
         let horizontal = width != self.width
-            ? ResampleCoefficients(inputSize: self.width, outputSize: width, filter: filter) : nil
+            ? ResampleCoefficients(inputSize: self.width, outputSize: width, outputs: columns, filter: filter) : nil
         let vertical = height != self.height
-            ? ResampleCoefficients(inputSize: self.height, outputSize: height, filter: filter) : nil
+            ? ResampleCoefficients(inputSize: self.height, outputSize: height, outputs: rows, filter: filter) : nil
+        // An axis that keeps its size is not resampled, so its window is a plain crop.
+        let source = cropped(columns: horizontal == nil ? columns : 0..<self.width, rows: vertical == nil ? rows : 0..<self.height)
         let verticalFirst = height < self.height && self.height - height > 2 * (self.width - width)
         if verticalFirst, let vertical {
-            let shorter = resampledVertically(vertical, rowOffset: 0)
-            return horizontal.map { shorter.resampledHorizontally(rows: 0..<height, $0) } ?? shorter
+            let shorter = source.resampledVertically(vertical, rowOffset: 0)
+            return horizontal.map { shorter.resampledHorizontally(rows: 0..<rows.count, $0) } ?? shorter
         }
-        guard let horizontal else { return vertical.map { resampledVertically($0, rowOffset: 0) } ?? self }
+        guard let horizontal else { return vertical.map { source.resampledVertically($0, rowOffset: 0) } ?? source }
         // Only the source rows some output row reads go through the horizontal pass.
-        let rows = Self.rowsRead(by: vertical, height: self.height)
-        let narrower = resampledHorizontally(rows: rows, horizontal)
-        return vertical.map { narrower.resampledVertically($0, rowOffset: rows.lowerBound) } ?? narrower
+        let sourceRows = Self.rowsRead(by: vertical, height: source.height)
+        let narrower = source.resampledHorizontally(rows: sourceRows, horizontal)
+        return vertical.map { narrower.resampledVertically($0, rowOffset: sourceRows.lowerBound) } ?? narrower
+    }
+
+    /// The pixels `columns` x `rows` of this image.
+    private func cropped(columns: Range<Int>, rows: Range<Int>) -> RGBImage {
+        guard columns != 0..<width || rows != 0..<height else { return self }
+        var out = [UInt8]()
+        out.reserveCapacity(columns.count * rows.count * 3)
+        for y in rows {
+            let start = 3 * (y * width + columns.lowerBound)
+            out += pixels[start..<start + 3 * columns.count]
+        }
+        return RGBImage(width: columns.count, height: rows.count, pixels: out)
     }
 
     private static func rowsRead(by vertical: ResampleCoefficients?, height: Int) -> Range<Int> {

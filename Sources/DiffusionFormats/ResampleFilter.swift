@@ -72,7 +72,12 @@ struct ResampleCoefficients {
     let weights: [Int32]
     let kernelSize: Int
 
-    init(inputSize: Int, outputSize: Int, filter: ResampleFilter) {
+    /// The coefficients of the output pixels `outputs` (all of them by default) of a resize
+    /// from `inputSize` to `outputSize`; `first[0]` is that of `outputs.lowerBound`. Each output
+    /// pixel's weights depend only on its own position, so a window of the output costs only
+    /// its own size, however large the whole resize would be.
+    init(inputSize: Int, outputSize: Int, outputs: Range<Int>? = nil, filter: ResampleFilter) {
+        let outputs = outputs ?? 0..<outputSize
         // Pillow takes the source extent from a float box (0, size); the scale is that
         // float difference over the output size, in double.
         let scale = Double(Float(inputSize)) / Double(outputSize)
@@ -80,12 +85,12 @@ struct ResampleCoefficients {
         let support = filter.support * filterScale
         let inverseFilterScale = 1 / filterScale
         kernelSize = Int(ceil(support)) * 2 + 1
-        var first = [Int](repeating: 0, count: outputSize)
-        var count = [Int](repeating: 0, count: outputSize)
-        var weights = [Int32](repeating: 0, count: outputSize * kernelSize)
+        var first = [Int](repeating: 0, count: outputs.count)
+        var count = [Int](repeating: 0, count: outputs.count)
+        var weights = [Int32](repeating: 0, count: outputs.count * kernelSize)
         var kernel = [Double](repeating: 0, count: kernelSize)
-        for output in 0..<outputSize {
-            let center = (Double(output) + 0.5) * scale
+        for (output, position) in outputs.enumerated() {
+            let center = (Double(position) + 0.5) * scale
             // C's (int) conversion truncates toward zero, as Int(_:) does.
             let low = max(Int(center - support + 0.5), 0)
             let taps = max(min(Int(center + support + 0.5), inputSize) - low, 0)
