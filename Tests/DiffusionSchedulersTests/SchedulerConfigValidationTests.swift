@@ -107,6 +107,14 @@ struct SchedulerConfigValidationTests {
         }
     }
 
+    /// Invalid UTF-8 where a JSON5 key may start made Foundation's scanner trap (the input
+    /// Fuzz/FuzzSchedulerConfig found); it is a decoding error now.
+    @Test func invalidUTF8IsADecodingError() throws {
+        let json = Data(#"{"steps_offset":1,"#.utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF]) + Data(#""timestep_spacing":"leading"}"#.utf8)
+        #expect(throws: DecodingError.self) { _ = try SchedulerConfig(json: json) }
+        #expect(throws: DecodingError.self) { _ = try SchedulerConfig(json: Data([0x7B, 0xC3, 0x28, 0x7D])) }
+    }
+
     /// Python's json module writes non-finite floats as bare words, and diffusers saves
     /// `"lambda_min_clipped": -Infinity`: all three parse, and -Infinity builds a schedule.
     @Test func pythonNonFiniteLiteralsParse() throws {
