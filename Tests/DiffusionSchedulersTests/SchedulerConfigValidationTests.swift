@@ -55,6 +55,10 @@ struct SchedulerConfigValidationTests {
         // Doubles that round to a float32 beta of 0, and 100,000 default betas whose product is 0.
         (#"{"beta_start": 1e-50, "beta_end": 1e-50}"#, "beta_start/beta_end/num_train_timesteps"),
         (#"{"num_train_timesteps": 100000, "beta_schedule": "linear"}"#, "beta_start/beta_end/num_train_timesteps"),
+        // alphas_cumprod ends near 4e-41, a float32 subnormal whose sigma overflows (found by
+        // Fuzz/FuzzSchedulerConfig: NaN timesteps, then an index past Euler's schedule).
+        (#"{"num_train_timesteps": 9259, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "use_beta_sigmas": true, "sigma_min": 0.1}"#,
+         "beta_start/beta_end/num_train_timesteps"),
     ]
 
     @Test(arguments: schedulerNames)
