@@ -29,10 +29,14 @@ public struct FileReadError: Error, Equatable, CustomStringConvertible, Localize
 public enum RegularFile {
     /// The whole file at `url`.
     ///
+    /// `followingSymlinks: false` refuses a symbolic link as the last path component (a link
+    /// planted in a folder this process writes, such as the asset store, could point anywhere).
+    ///
     /// - Throws: `FileReadError` naming the path when it is missing, unreadable, not a regular
-    ///   file (a FIFO, directory, device or socket), or larger than `maximumSize` bytes.
-    public static func read(_ url: URL, maximumSize: Int = .max) throws -> Data {
-        let (descriptor, size) = try openForReading(url)
+    ///   file (a FIFO, directory, device or socket), a refused symbolic link, or larger than
+    ///   `maximumSize` bytes.
+    public static func read(_ url: URL, maximumSize: Int = .max, followingSymlinks: Bool = true) throws -> Data {
+        let (descriptor, size) = try openForReading(url, followingSymlinks: followingSymlinks)
         defer { close(descriptor) }
         guard size <= maximumSize else {
             throw FileReadError(path: url.path, reason: "it is \(size) bytes, more than the limit of \(maximumSize)")
@@ -55,10 +59,14 @@ public enum RegularFile {
     /// Opens `url` for reading and checks it is a regular file; the caller closes the descriptor.
     ///
     /// - Returns: the descriptor and the file's size in bytes.
-    static func openForReading(_ url: URL) throws -> (descriptor: Int32, size: Int) {
+    static func openForReading(_ url: URL, followingSymlinks: Bool = true) throws -> (descriptor: Int32, size: Int) {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileReadError(path: url.path, reason: "cannot open: \(errnoDescription())") }
+        let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followingSymlinks ? 0 : O_NOFOLLOW))
+        guard descriptor >= 0 else {
+            let reason = !followingSymlinks && errno == ELOOP
+                ? "it is a symbolic link, which is not followed here" : "cannot open: \(errnoDescription())"
+            throw FileReadError(path: url.path, reason: reason)
+        }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let reason = "cannot stat: \(errnoDescription())"

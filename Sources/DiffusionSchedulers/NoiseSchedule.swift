@@ -51,15 +51,19 @@ struct NoiseSchedule {
         alphasCumprod = cumprod
     }
 
-    /// Throws unless the float32 betas keep every alpha and every alphas_cumprod above 0, so
-    /// that each sigma is finite: values that pass as doubles can still round to 0 or 1, and
-    /// long schedules can drive the product to 0.
+    /// Throws unless the float32 betas lie in ]0, 1[ and keep every training sigma,
+    /// sqrt((1 - alphas_cumprod) / alphas_cumprod), finite: values that pass as doubles can
+    /// still round to 0 or 1, and long schedules drive the product below float32's range
+    /// (NaN timesteps, then an index past the schedule, in the sigma-based classes).
     private static func requirePositiveAlphas(_ betas: [Float], _ scheduler: String, config: SchedulerConfig) throws {
-        guard betas.allSatisfy({ $0 > 0 && $0 < 1 }), let last = cumprod(betas.map { 1 - $0 }).last, last > 0 else {
+        // alphas_cumprod decreases, so its last value gives the largest sigma.
+        guard betas.allSatisfy({ $0 > 0 && $0 < 1 }), let last = cumprod(betas.map { 1 - $0 }).last, last > 0,
+              ((1 - last) / last).isFinite
+        else {
             let field = config.trainedBetas != nil ? "trained_betas" : "beta_start/beta_end/num_train_timesteps"
             throw SchedulerError.invalidValue(
                 scheduler: scheduler, field: field, value: "betas in [\(betas.min() ?? 0), \(betas.max() ?? 0)]",
-                rule: "betas whose float32 values lie in ]0, 1[ and keep alphas_cumprod above 0")
+                rule: "betas whose float32 values lie in ]0, 1[ and keep every training sigma finite")
         }
     }
 

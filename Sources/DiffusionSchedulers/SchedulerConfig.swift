@@ -52,7 +52,15 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     /// Decodes `scheduler_config.json`. Python's json module writes infinite floats as bare
     /// `Infinity` / `-Infinity` (diffusers saves `"lambda_min_clipped": -Infinity`), which strict
     /// JSON rejects; JSON5 reads them.
+    ///
+    /// - Throws: `DecodingError` for text that is not UTF-8 or not JSON5, or a field of the
+    ///   wrong type.
     public init(json: Data) throws {
+        // Foundation's JSON5 scanner traps on invalid UTF-8 where a key should be (found by
+        // Fuzz/FuzzSchedulerConfig) instead of throwing, so the encoding is checked first.
+        guard String(validating: json, as: UTF8.self) != nil else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the config is not valid UTF-8 text"))
+        }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         self = try decoder.decode(SchedulerConfig.self, from: json)

@@ -93,6 +93,19 @@ struct NonRegularFileTests {
         }
     }
 
+    /// A symbolic link is read through by default and refused on request.
+    @Test func symbolicLinksAreRefusedOnRequest() throws {
+        let folder = try TemporaryFolder()
+        let target = try folder.write([1, 2, 3], named: "target.png")
+        let link = folder.url.appendingPathComponent("asset.png")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(try RegularFile.read(link) == Data([1, 2, 3]))
+        #expect(throws: FileReadError(path: link.path, reason: "it is a symbolic link, which is not followed here")) {
+            _ = try RegularFile.read(link, followingSymlinks: false)
+        }
+        #expect(try RegularFile.read(target, followingSymlinks: false) == Data([1, 2, 3]))
+    }
+
     /// Non-finite weights are data, not a reason to trap: every dtype that can hold or
     /// overflow to NaN and infinity converts to the float32 NaN and infinities.
     @Test func nonFiniteWeightsConvert() throws {

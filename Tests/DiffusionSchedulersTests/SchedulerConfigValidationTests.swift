@@ -55,6 +55,10 @@ struct SchedulerConfigValidationTests {
         // Doubles that round to a float32 beta of 0, and 100,000 default betas whose product is 0.
         (#"{"beta_start": 1e-50, "beta_end": 1e-50}"#, "beta_start/beta_end/num_train_timesteps"),
         (#"{"num_train_timesteps": 100000, "beta_schedule": "linear"}"#, "beta_start/beta_end/num_train_timesteps"),
+        // alphas_cumprod ends near 4e-41, a float32 subnormal whose sigma overflows (found by
+        // Fuzz/FuzzSchedulerConfig: NaN timesteps, then an index past Euler's schedule).
+        (#"{"num_train_timesteps": 9259, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "use_beta_sigmas": true, "sigma_min": 0.1}"#,
+         "beta_start/beta_end/num_train_timesteps"),
     ]
 
     @Test(arguments: schedulerNames)
@@ -105,6 +109,14 @@ struct SchedulerConfigValidationTests {
             let error = try failure(name, #"{"lambda_min_clipped": Infinity, "timestep_spacing": "\#(spacing)"}"#)
             #expect(error != nil, "\(name) \(spacing)")
         }
+    }
+
+    /// Invalid UTF-8 where a JSON5 key may start made Foundation's scanner trap (the input
+    /// Fuzz/FuzzSchedulerConfig found); it is a decoding error now.
+    @Test func invalidUTF8IsADecodingError() throws {
+        let json = Data(#"{"steps_offset":1,"#.utf8) + Data([0xFF, 0xFF, 0xFF, 0xFF]) + Data(#""timestep_spacing":"leading"}"#.utf8)
+        #expect(throws: DecodingError.self) { _ = try SchedulerConfig(json: json) }
+        #expect(throws: DecodingError.self) { _ = try SchedulerConfig(json: Data([0x7B, 0xC3, 0x28, 0x7D])) }
     }
 
     /// Python's json module writes non-finite floats as bare words, and diffusers saves

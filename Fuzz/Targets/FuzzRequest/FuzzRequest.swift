@@ -1,4 +1,6 @@
-// Request bodies: any bytes decode into a GenerationRequest or throw GenerationError, never trap.
+// Request bodies: any bytes decode into a GenerationRequest or throw GenerationError, never
+// trap; the duplicate-key scanner runs on every input, JSON or not.
+import DiffusionFormats
 import FuzzDriver
 @testable import DiffusionService
 import DiffusionPipeline
@@ -6,7 +8,10 @@ import Foundation
 
 func fuzzRequest(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
-    _ = try? GenerationRequest(json: data)
+    _ = JSONDuplicateKeys.first(in: data)
+    if let request = try? GenerationRequest(json: data) {
+        precondition(request.unknownFieldWarnings.count <= GenerationRequest.maximumUnknownFieldWarnings + 1)
+    }
     return 0
 }
 
