@@ -16,9 +16,10 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        _ = OpenBLAS.library
+        let library = OpenBLAS.library  // loads it on the first product
         // Waking OpenBLAS's workers costs more than they save on small products.
-        cplatform_openblas_use_threads(m * n * k < smallProduct ? 1 : Int32(Parallel.threadCount))
+        let threads = m * n * k < smallProduct ? 1 : min(Parallel.threadCount, library.threads)
+        cplatform_openblas_use_threads(Int32(threads))
         cplatform_sgemm(
             transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
