@@ -2,9 +2,11 @@ import CPlatform
 
 /// Matrix products through OpenBLAS's `cblas_sgemm` (loaded on first use: `OpenBLAS`). Row-major throughout.
 public enum BLAS {
-    /// Products of fewer multiply-adds (m n k) than this run on one thread: about 80 µs of work,
-    /// where a worker's wake-up is tens of µs (Docs/PERFORMANCE.md, "Threads").
-    static let smallProduct = 1 << 22
+    /// Products of fewer multiply-adds (m n k) than this run on one thread: about 300 µs of work
+    /// on one core, where waking and putting back OpenBLAS's worker costs tens of µs and system
+    /// time; every product of the full-size models but a few embeddings is larger
+    /// (Docs/PERFORMANCE.md, "Threads").
+    static let smallProduct = 1 << 24
 
     /// C[m, n] = alpha * op(A) op(B) + beta * C, with op = transpose when asked.
     /// Leading dimensions are row strides, so strided views (one head of a multi-head
