@@ -16,6 +16,7 @@ static void *library;
 static sgemm_function sgemm;
 static char *(*get_core)(void);
 static void (*set_threads)(int);
+static int (*get_threads)(void);
 static char message[600];
 // The thread count last given to the loaded library; 0 until one is.
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +42,7 @@ const char *cplatform_openblas_open(void) {
     }
     get_core = (char *(*)(void))dlsym(library, "openblas_get_corename");
     set_threads = (void (*)(int))dlsym(library, "openblas_set_num_threads");
+    get_threads = (int (*)(void))dlsym(library, "openblas_get_num_threads");
     return NULL;
 }
 
@@ -50,6 +52,7 @@ void cplatform_openblas_close(void) {
     sgemm = NULL;
     get_core = NULL;
     set_threads = NULL;
+    get_threads = NULL;
     threads_in_use = 0;
 }
 
@@ -59,6 +62,11 @@ const char *cplatform_openblas_path(void) {
     Dl_info info;
     if (sgemm == NULL || dladdr((void *)sgemm, &info) == 0) return NULL;
     return info.dli_fname;
+}
+
+int cplatform_openblas_initial_threads(void) {
+    int threads = get_threads == NULL ? 1 : get_threads();
+    return threads < 1 ? 1 : threads;
 }
 
 void cplatform_openblas_use_threads(int threads) {

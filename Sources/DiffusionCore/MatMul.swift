@@ -2,9 +2,11 @@ import CPlatform
 
 /// Matrix products through OpenBLAS's `cblas_sgemm` (loaded on first use: `OpenBLAS`). Row-major throughout.
 public enum BLAS {
-    /// Products of fewer multiply-adds (m n k) than this run on one thread: about 80 µs of work,
-    /// where a worker's wake-up is tens of µs (Docs/PERFORMANCE.md, "Threads").
-    static let smallProduct = 1 << 22
+    /// Products of fewer multiply-adds (m n k) than this run on one thread: about 300 µs of work
+    /// on one core, where waking and putting back OpenBLAS's worker costs tens of µs and system
+    /// time; every product of the full-size models but a few embeddings is larger
+    /// (Docs/PERFORMANCE.md, "Threads").
+    static let smallProduct = 1 << 24
 
     /// C[m, n] = alpha * op(A) op(B) + beta * C, with op = transpose when asked.
     /// Leading dimensions are row strides, so strided views (one head of a multi-head
@@ -16,9 +18,10 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        _ = OpenBLAS.library
+        let library = OpenBLAS.library  // loads it on the first product
         // Waking OpenBLAS's workers costs more than they save on small products.
-        cplatform_openblas_use_threads(m * n * k < smallProduct ? 1 : Int32(Parallel.threadCount))
+        let threads = m * n * k < smallProduct ? 1 : min(Parallel.threadCount, library.threads)
+        cplatform_openblas_use_threads(Int32(threads))
         cplatform_sgemm(
             transposeA, transposeB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -14,6 +14,9 @@ public enum OpenBLAS {
         public let decision: OpenBLASCore
         /// The file loaded, "libopenblas.so.0" when the loader does not say.
         public let path: String
+        /// The threads it started with: OPENBLAS_NUM_THREADS if set, else the cores. Large
+        /// products run on at most this many, small ones on one (`BLAS.sgemm`).
+        public let threads: Int
 
         public var description: String {
             switch decision {
@@ -45,7 +48,8 @@ public enum OpenBLAS {
                 withVariables(["OPENBLAS_CORETYPE": core], open)
             }
             let path = cplatform_openblas_path().map { String(cString: $0) } ?? "libopenblas.so.0"
-            return Library(core: currentCore(), libraryCore: libraryCore, decision: decision, path: path)
+            return Library(core: currentCore(), libraryCore: libraryCore, decision: decision, path: path,
+                           threads: Int(cplatform_openblas_initial_threads()))
         }
     }
 

@@ -7,7 +7,7 @@ public enum Parallel {
     nonisolated(unsafe) private static var configuredThreads = ProcessInfo.processInfo.activeProcessorCount
 
     /// The number of worker threads (default: all cores); OpenBLAS runs its larger products on
-    /// as many (`BLAS.sgemm`).
+    /// as many, or on OPENBLAS_NUM_THREADS if that is fewer (`BLAS.sgemm`).
     public static var threadCount: Int {
         get { configuredThreads }
         set { configuredThreads = max(1, newValue) }

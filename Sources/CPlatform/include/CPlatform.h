@@ -34,6 +34,10 @@ const char *_Nullable cplatform_openblas_core(void);
 /// The file the library was loaded from, or NULL if unknown.
 const char *_Nullable cplatform_openblas_path(void);
 
+/// The thread count OpenBLAS started with (OPENBLAS_NUM_THREADS, else the cores), 1 where the
+/// library cannot say.
+int cplatform_openblas_initial_threads(void);
+
 /// Has the following products run on `threads` threads (`openblas_set_num_threads`, called only
 /// when the number changes), where the library can set it. Concurrent callers asking for different
 /// numbers only change each other's speed: OpenBLAS splits a product by rows and columns, never
