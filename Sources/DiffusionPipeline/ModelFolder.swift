@@ -49,6 +49,8 @@ public struct ModelFolder: Equatable, Sendable {
     public var defaultScheduler: SchedulerKind? { schedulerConfig.className.flatMap(SchedulerKind.init(rawValue:)) }
 
     static let schedulerConfigPath = "scheduler/scheduler_config.json"
+    /// The most bytes a config file of a model may have.
+    static let maximumJSONSize = 16 << 20
 
     /// Reads and checks the pipeline folder at `url`, without loading any weight.
     ///
@@ -71,9 +73,14 @@ public struct ModelFolder: Equatable, Sendable {
         // diffusers' SDXL pipelines default this to true when model_index.json omits it.
         forceZerosForEmptyPrompt = family == .sdxl && (index?.forceZerosForEmptyPrompt ?? true)
         let folderScheduler = url.appendingPathComponent(Self.schedulerConfigPath)
-        schedulerConfig = try decodeModelJSON(
-            at: manager.fileExists(atPath: folderScheduler.path) || checkpoint == nil
-                ? folderScheduler : Self.builtIn("\(family.rawValue)/\(Self.schedulerConfigPath)"))
+        let schedulerFile = manager.fileExists(atPath: folderScheduler.path) || checkpoint == nil
+            ? folderScheduler : Self.builtIn("\(family.rawValue)/\(Self.schedulerConfigPath)")
+        // SchedulerConfig's own parser: diffusers writes `-Infinity` (JSON5), which JSONDecoder refuses.
+        do {
+            schedulerConfig = try SchedulerConfig(json: RegularFile.read(schedulerFile, maximumSize: Self.maximumJSONSize))
+        } catch {
+            throw ModelFolderError.unreadable(schedulerFile, reason: "\(error)")
+        }
     }
 
     /// The checkpoint file of a single-file model folder: `<id>.<ext>`, else the one checkpoint
@@ -185,7 +192,7 @@ public enum ModelFolderError: Error, Equatable, Sendable, CustomStringConvertibl
 /// Decodes a JSON file of a model folder, naming the file when it cannot.
 func decodeModelJSON<T: Decodable>(at url: URL) throws -> T {
     do {
-        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+        return try JSONDecoder().decode(T.self, from: RegularFile.read(url, maximumSize: ModelFolder.maximumJSONSize))
     } catch {
         throw ModelFolderError.unreadable(url, reason: "\(error)")
     }

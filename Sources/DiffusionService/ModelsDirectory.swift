@@ -1,3 +1,4 @@
+import DiffusionFormats
 import DiffusionModels
 import DiffusionPipeline
 import Foundation
@@ -137,8 +138,8 @@ public struct ModelsDirectory: Sendable {
 /// server's fault (500), named by its path.
 func decodeJSON<T: Decodable>(at url: URL) throws -> T {
     do {
-        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+        return try JSONDecoder().decode(T.self, from: RegularFile.read(url, maximumSize: 16 << 20))
     } catch {
-        throw GenerationError.internalError("cannot read \(url.path): \(error)")
+        throw GenerationError.internalError("cannot read \(url.lastPathComponent) of the models directory: \(error)")
     }
 }

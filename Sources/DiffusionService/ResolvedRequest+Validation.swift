@@ -17,7 +17,7 @@ extension ResolvedRequest {
         try Self.checkLength(request.negativePrompt, "negativePrompt")
         let model = try models.model(request.modelId)
         let family = model.family
-        var warnings = request.unknownFields.map { "unknown field '\($0)' ignored" }
+        var warnings = request.unknownFieldWarnings
         warnings += Self.fluxOnlyWarnings(request)
 
         let modalities = try ControlNetModality.parse(request.modality, family: family, presets: models.presets())
@@ -62,7 +62,7 @@ extension ResolvedRequest {
             guidance: guidance,
             width: try Self.size(request.width, "width", family: family),
             height: try Self.size(request.height, "height", family: family),
-            scheduler: try Self.scheduler(request.scheduler, model: model),
+            scheduler: try Self.scheduler(request.scheduler, model: model, steps: request.numInferenceSteps),
             seed: try Self.seed(request.seed),
             hideResults: request.hideResults ?? false, intermediateImages: request.intermediateImages ?? false,
             loras: loras, warnings: warnings)
@@ -116,7 +116,26 @@ extension ResolvedRequest {
         return type
     }
 
-    private static func scheduler(_ value: String?, model: ModelFolder) throws -> SchedulerKind {
+    /// The scheduler, checked to build from the model's config and make a schedule of the requested
+    /// steps: a config it cannot run is the models directory's fault (500), a step count it cannot
+    /// schedule the request's (400).
+    private static func scheduler(_ value: String?, model: ModelFolder, steps: Double?) throws -> SchedulerKind {
+        let kind = try schedulerKind(value, model: model)
+        do {
+            var scheduler = try kind.make(config: model.schedulerConfig)
+            try scheduler.setTimesteps(try integer(steps, "numInferenceSteps", default: 30, in: 1...150))
+        } catch let error as SchedulerError {
+            switch error {
+            case .invalidStepCount, .repeatedFirstTimestep, .timestepOutOfRange:
+                throw GenerationError.badRequest(error.description, field: "numInferenceSteps")
+            default:
+                throw GenerationError.internalError("model '\(model.id)': scheduler/scheduler_config.json: \(error)")
+            }
+        }
+        return kind
+    }
+
+    private static func schedulerKind(_ value: String?, model: ModelFolder) throws -> SchedulerKind {
         if let value {
             guard let kind = SchedulerKind(rawValue: value) else {
                 throw GenerationError.badRequest(

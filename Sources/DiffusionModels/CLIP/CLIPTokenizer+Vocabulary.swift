@@ -1,4 +1,5 @@
 // Follows tokenizers/src/models/bpe (vocab and merges files) and pre_tokenizers/byte_level.rs.
+import DiffusionFormats
 import Foundation
 
 extension CLIPTokenizer {
@@ -119,9 +120,10 @@ extension CLIPTokenizer {
             throw CLIPTokenizerError(file: url, reason: "file not found")
         }
         do {
-            return try Data(contentsOf: url)
+            // A regular file of sane size: a FIFO or device in its place would block or never end.
+            return try RegularFile.read(url, maximumSize: 256 << 20)
         } catch {
-            throw CLIPTokenizerError(file: url, reason: "cannot be read (\(error.localizedDescription))")
+            throw CLIPTokenizerError(file: url, reason: "cannot be read (\(error))")
         }
     }
 
