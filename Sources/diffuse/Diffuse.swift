@@ -17,5 +17,6 @@ struct Diffuse: ParsableCommand {
             GenerateCommand.self,
             AssetsCommand.self,
             DetectCommand.self,
+            ServeCommand.self,
         ])
 }
