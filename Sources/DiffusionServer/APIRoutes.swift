@@ -42,8 +42,8 @@ struct APIRoutes: Sendable {
     /// data-URL images, and queues the job; the answer is the queued job.
     func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = try await self.body(of: request)
-        let counts = try await queue.counts()
-        guard counts["queued", default: 0] < configuration.limits.maxQueuedJobs else { throw Self.queueFull }
+        // Looked at before anything is stored; `enqueue` checks again atomically.
+        guard try await queue.queuedCount() < configuration.limits.maxQueuedJobs else { throw Self.queueFull }
         let staged = try await offload { [service] in
             do {
                 return try service.stage(try GenerationRequest(json: body))

@@ -166,6 +166,11 @@ public final class JobQueue: Sendable {
         return try await job(id)
     }
 
+    /// How many jobs wait to be claimed.
+    public func queuedCount() async throws -> Int {
+        try await database.query("SELECT count(*) AS n FROM jobs WHERE status = 'queued'", []).first?["n"]?.integer ?? 0
+    }
+
     /// How many jobs have each status.
     public func counts() async throws -> [String: Int] {
         let rows = try await database.query("SELECT status, count(*) AS n FROM jobs GROUP BY status", [])

@@ -35,8 +35,10 @@ import Testing
         let pollTimes = results.filter(\.0).map(\.2).sorted()
         #expect(pollTimes.count == polls)
         let percentile = { (p: Double) in pollTimes[min(pollTimes.count - 1, Int(Double(pollTimes.count) * p))] * 1000 }
-        // Generous: a poll is one indexed row read; seconds would mean the loop is blocked.
-        #expect(percentile(0.95) < 2000)
+        // A poll is one indexed row read. The bound is loose because CI runs other suites'
+        // generations beside this one on 2 cores; a server blocked by the running job would
+        // answer only when the job ends, tens of seconds later.
+        #expect(percentile(0.95) < 10_000)
         _ = try await client.post("/jobs/\(runningId)/cancel", json: [String: Any]())
 
         let started = Date()

@@ -50,6 +50,15 @@ import Testing
         }
     }
 
+    /// A fresh database on the server of DIFFUSE_TEST_POSTGRES_URL; nil, with a message, without one.
+    private static func database() async throws -> Database? {
+        guard let adminURL else {
+            print("PostgresQueueTests skipped: DIFFUSE_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL and sets it)")
+            return nil
+        }
+        return try await Database(adminURL: adminURL)
+    }
+
     /// Two processes sharing a queue, each with its own port, the same assets and API key.
     private func startWorkers(_ database: Database, assets: URL, lease: Int = 60) throws -> [ServeProcess] {
         try (0..<2).map { _ in
@@ -70,11 +79,7 @@ import Testing
     /// 20 jobs submitted at once to two processes: each runs once and succeeds, none is lost
     /// or run twice, each image is stored once, and both processes took jobs.
     @Test func twentyJobsOnTwoProcessesFinishOnceEach() async throws {
-        guard let adminURL = Self.adminURL else {
-            print("PostgresQueueTests skipped: DIFFUSE_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL and sets it)")
-            return
-        }
-        let database = try await Database(adminURL: adminURL)
+        guard let database = try await Self.database() else { return }
         let folder = try TemporaryFolder()
         let servers = try startWorkers(database, assets: folder.url)
         let clients = servers.map { HTTPClient(port: $0.port, credentials: Fixtures.credentials) }
@@ -104,11 +109,7 @@ import Testing
     /// kill -9 the process running a job: after its lease expires the other claims the job
     /// and finishes it, once, its image stored once.
     @Test func aJobWhoseWorkerIsKilledIsFinishedByTheOther() async throws {
-        guard let adminURL = Self.adminURL else {
-            print("PostgresQueueTests skipped: DIFFUSE_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL and sets it)")
-            return
-        }
-        let database = try await Database(adminURL: adminURL)
+        guard let database = try await Self.database() else { return }
         let folder = try TemporaryFolder()
         let servers = try startWorkers(database, assets: folder.url, lease: 2)
         let clients = servers.map { HTTPClient(port: $0.port, credentials: Fixtures.credentials) }
