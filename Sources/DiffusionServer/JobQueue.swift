@@ -118,7 +118,7 @@ public final class JobQueue: Sendable {
     }
 
     /// Ends job `id` with `status` (success, failure or canceled), if it is still `worker`'s;
-    /// returns whether it was.
+    /// returns whether it was. A job that did not succeed keeps the progress it had made.
     @discardableResult
     public func finish(
         _ id: String, worker: String, status: JobRecord.Status, assetIds: [String] = [], error: GenerationError? = nil
@@ -126,12 +126,12 @@ public final class JobQueue: Sendable {
         let time = Timestamp.now()
         let rows = try await database.query(
             """
-            UPDATE jobs SET status = $3, progress = $4, asset_ids = $5, error = $6, updated_at = $7, finished_at = $7,
-                lease_expires = NULL
+            UPDATE jobs SET status = $3, progress = CASE WHEN $3 = 'success' THEN 1 ELSE progress END, asset_ids = $4,
+                error = $5, updated_at = $6, finished_at = $6, lease_expires = NULL
             WHERE id = $1 AND worker = $2 AND status = 'in-progress'
             RETURNING id
             """,
-            [.text(id), .text(worker), .text(status.rawValue), .double(status == .success ? 1 : 0), .text(try Self.json(assetIds)),
+            [.text(id), .text(worker), .text(status.rawValue), .text(try Self.json(assetIds)),
              try error.map { .text(try Self.json($0.detail)) } ?? .null, .text(time)])
         return !rows.isEmpty
     }
