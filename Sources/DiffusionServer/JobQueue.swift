@@ -118,7 +118,8 @@ public final class JobQueue: Sendable {
     }
 
     /// Ends job `id` with `status` (success, failure or canceled), if it is still `worker`'s;
-    /// returns whether it was. A job that did not succeed keeps the progress it had made.
+    /// returns whether it was. A job that did not succeed keeps the progress it had made, and
+    /// lists no preview (the generation removed them).
     @discardableResult
     public func finish(
         _ id: String, worker: String, status: JobRecord.Status, assetIds: [String] = [], error: GenerationError? = nil
@@ -127,6 +128,7 @@ public final class JobQueue: Sendable {
         let rows = try await database.query(
             """
             UPDATE jobs SET status = $3, progress = CASE WHEN $3 = 'success' THEN 1 ELSE progress END, asset_ids = $4,
+                previews = CASE WHEN $3 = 'success' THEN previews ELSE '[]' END,
                 error = $5, updated_at = $6, finished_at = $6, lease_expires = NULL
             WHERE id = $1 AND worker = $2 AND status = 'in-progress'
             RETURNING id

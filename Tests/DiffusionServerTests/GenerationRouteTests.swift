@@ -109,12 +109,13 @@ import Testing
         try await server.stop()
     }
 
-    /// A running job stops within a step of its cancel and stores nothing; a queued one is
-    /// canceled at once and never runs.
+    /// A running job stops within a step of its cancel and stores nothing (its previews go
+    /// too); a queued one is canceled at once and never runs.
     @Test func canceledJobsStopAndStoreNothing() async throws {
         let folder = try TemporaryFolder()
         let server = try await TestServer(assets: folder.url)
-        let long = try Fixtures.longRequest()
+        var long = try Fixtures.longRequest()
+        long["intermediateImages"] = true
         let running = try #require((try await server.client.post("/generate/controlnet-ip-adapter", json: long)).json["job"] as? [String: Any])
         let waiting = try #require((try await server.client.post("/generate/controlnet-ip-adapter", json: long)).json["job"] as? [String: Any])
         let runningId = try #require(running["jobId"] as? String), waitingId = try #require(waiting["jobId"] as? String)
@@ -133,6 +134,7 @@ import Testing
         #expect(ended["status"] as? String == "canceled")
         #expect((ended["progress"] as? Double ?? 1) < 0.5)
         #expect((ended["metadata"] as? [String: Any])?["assetIds"] as? [String] == [])
+        #expect((ended["metadata"] as? [String: Any])?["output"] == nil)
         let waitingEnd = try await server.client.get("/jobs/\(waitingId)").json["job"] as? [String: Any]
         #expect(waitingEnd?["status"] as? String == "canceled")
         #expect((waitingEnd?["statusHistory"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["queued", "canceled"])
