@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Numeric kernels are written with Swift SIMD types; without a target CPU the compiler
@@ -12,12 +12,25 @@ let package = Package(
     products: [
         .library(name: "DiffusionPipeline", targets: ["DiffusionPipeline"]),
         .library(name: "DiffusionService", targets: ["DiffusionService"]),
+        .library(name: "DiffusionServer", targets: ["DiffusionServer"]),
         .library(name: "DiffusionCore", targets: ["DiffusionCore"]),
         .executable(name: "diffuse", targets: ["diffuse"]),
         .executable(name: "diffuse-bench", targets: ["diffuse-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server (`diffuse serve`): Hummingbird 2 is a small router on SwiftNIO; without
+        // its default traits it does not build swift-configuration, which the server does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // Graceful shutdown: the job workers run as services beside the HTTP server, logging
+        // as the server does (both already in Hummingbird's graph: no extra build).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The embedded job queue: SQLite on the same SwiftNIO as the server, SQLite itself vendored,
+        // so `diffuse serve` needs no system library and no other server.
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
+        // The shared job queue of several hosts: PostgreSQL.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries and C shims.
@@ -50,12 +63,24 @@ let package = Package(
             dependencies: [
                 "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors",
             ]),
+        // The HTTP service: routes, authentication, the job queues (SQLite, PostgreSQL) and workers.
+        .target(
+            name: "DiffusionServer",
+            dependencies: [
+                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
 
         .executableTarget(
             name: "diffuse",
             dependencies: [
-                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors",
+                "DiffusionService", "DiffusionServer", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors",
                 "DiffusionSchedulers", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "diffuse-bench",
@@ -78,6 +103,13 @@ let package = Package(
             dependencies: [
                 "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels",
                 "DiffusionSchedulers", "DiffusionDetectors",
+            ]),
+        .testTarget(
+            name: "DiffusionServerTests",
+            dependencies: [
+                "DiffusionServer", "DiffusionService", "DiffusionCore", "DiffusionFormats",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
     ],
     // Swift 5 mode: the kernels share raw buffers across worker threads by design.

@@ -18,27 +18,45 @@ public struct AssetStore: Sendable {
 
     /// Stores `image` as a new asset and returns its metadata.
     ///
+    /// - Parameter id: the asset's id; a new random one by default. A given id that exists is
+    ///   replaced, so a job that stores its outputs under ids derived from its own
+    ///   (`jobAssetId`) stores them once however often it runs.
     /// - Throws: the encoder's or file system's error; nothing is left behind then.
     @discardableResult
     public func add(
         _ image: RGBImage, kind: Asset.Kind, metadata: AssetMetadata = AssetMetadata(),
-        hidden: Bool = false, outputIndex: Int? = nil
+        hidden: Bool = false, outputIndex: Int? = nil, id: String? = nil
     ) throws -> Asset {
         let asset = Asset(
-            id: Self.makeId(), kind: kind, mimeType: "image/png", createdAt: timestamp(), hidden: hidden,
+            id: id ?? Self.makeId(), kind: kind, mimeType: "image/png", createdAt: timestamp(), hidden: hidden,
             outputIndex: outputIndex, properties: Asset.Properties(width: image.width, height: image.height),
             metadata: metadata)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try PNG.write(image, to: imageURL(asset.id))
         do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(asset).write(to: sidecarURL(asset.id), options: .atomic)
+            try writeSidecar(asset)
         } catch {
             try? FileManager.default.removeItem(at: imageURL(asset.id))
             throw error
         }
         return asset
+    }
+
+    /// Gives asset `id` the name `name` (its `metadata.name`) and returns it.
+    ///
+    /// - Throws: as `asset(_:field:)`, or the file system's error (the asset is unchanged then).
+    @discardableResult
+    public func rename(_ id: String, to name: String) throws -> Asset {
+        var asset = try asset(id)
+        asset.metadata.name = name
+        try writeSidecar(asset)
+        return asset
+    }
+
+    private func writeSidecar(_ asset: Asset) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(asset).write(to: sidecarURL(asset.id), options: .atomic)
     }
 
     /// Removes asset `id` (its sidecar first, so it stops being listed before its PNG goes);
@@ -97,6 +115,19 @@ public struct AssetStore: Sendable {
 
     /// A new random id: `asset_` and 22 URL-safe characters from the system's secure generator.
     public static func makeId() -> String { randomId(prefix: idPrefix) }
+
+    /// What a job stores: its output images and each sample's latest preview.
+    public enum JobAssetRole: String, Sendable {
+        case output = "o", preview = "p"
+    }
+
+    /// The id of the `index`th asset of `role` that job `jobId` stores: `asset_<job suffix>-o0`.
+    /// The same job always names the same asset, so a job run twice (its worker lost, the job
+    /// claimed again) writes its assets once.
+    public static func jobAssetId(jobId: String, role: JobAssetRole, index: Int) -> String {
+        let suffix = jobId.split(separator: "_", maxSplits: 1).last.map(String.init) ?? jobId
+        return "\(idPrefix)\(suffix)-\(role.rawValue)\(index)"
+    }
 
     /// Whether `id` is `asset_` followed by 1 to 64 URL-safe characters, hence a safe file name.
     public static func isValidId(_ id: String) -> Bool {

@@ -41,7 +41,13 @@ public final class GenerationService: Sendable {
     /// `GenerationError` and leaves the asset store untouched. Once it runs, the job's outcome
     /// is the response's: `success` with its assets, `failure` with the error, or `canceled` when
     /// `progress` answered `.stop`; a job that does not succeed stores nothing.
-    public func generate(_ request: GenerationRequest, progress: ((GenerationProgress) -> ProgressAction)? = nil) throws -> Result {
+    ///
+    /// With `jobId`, the outputs and previews are stored under ids derived from it
+    /// (`AssetStore.jobAssetId`): each sample's preview is replaced at every step, and a job run
+    /// again stores its images once.
+    public func generate(
+        _ request: GenerationRequest, jobId: String? = nil, progress: ((GenerationProgress) -> ProgressAction)? = nil
+    ) throws -> Result {
         let started = Date()
         let resolved = try ResolvedRequest(request, models: models, assets: assets)
         var budget = PixelBudget()
@@ -58,12 +64,12 @@ public final class GenerationService: Sendable {
                     previews += try zip(report.samples, images).map { sample, image in
                         try self.assets.add(
                             image, kind: .intermediate, metadata: AssetMetadata(request: resolved, sample: sample, step: report.step),
-                            hidden: true, outputIndex: sample)
+                            hidden: true, outputIndex: sample, id: jobId.map { AssetStore.jobAssetId(jobId: $0, role: .preview, index: sample) })
                     }
                 }
                 return progress?(report) ?? .proceed
             }
-            return try store(images, of: resolved, controlImage: controlImage, references: references, started: started)
+            return try store(images, of: resolved, controlImage: controlImage, references: references, started: started, jobId: jobId)
         } catch {
             previews.forEach { assets.remove($0.id) }
             let failure = GenerationError(error)
@@ -73,6 +79,42 @@ public final class GenerationService: Sendable {
                 status: status, error: status == .failure ? failure : nil)
             return Result(images: [], assets: [], response: response)
         }
+    }
+
+    /// A request accepted to run later (a queued job): validated, its images decoded, and those
+    /// sent as data URLs stored as assets. `request` names every image by asset id and pins the
+    /// seed, so it runs later, on any host and as often as needed, to the same images.
+    public struct StagedRequest: Sendable {
+        public let request: GenerationRequest
+        /// The response's `inference` for the request.
+        public let inference: GenerationResponse.Inference
+        public let warnings: [String]
+        /// The assets staging stored (the data-URL images), for a caller that gives the job up.
+        public let storedAssetIds: [String]
+    }
+
+    /// Validates `request` and stores its data-URL images (SPEC §2), as `generate` does before
+    /// it runs; throws `GenerationError` for a bad request, having stored nothing.
+    public func stage(_ request: GenerationRequest) throws -> StagedRequest {
+        let resolved = try ResolvedRequest(request, models: models, assets: assets)
+        let controlImage = try resolved.controlImage.load(from: assets)
+        let references = try resolved.ipAdapterImages.map { try $0.load(from: assets) }
+        var written: [Asset] = []
+        let inputs: GenerationResponse.Inference.InputAssets
+        do {
+            inputs = try storeInputs(resolved, controlImage: controlImage, references: references) { written.append($0) }
+        } catch {
+            written.forEach { assets.remove($0.id) }
+            throw GenerationError(error)
+        }
+        var pinned = request
+        pinned.seed = String(resolved.seed)
+        (pinned.controlImage, pinned.controlImageId, pinned.image, pinned.imageId) = (nil, nil, nil, inputs.controlImage)
+        (pinned.ipAdapterImages, pinned.ipAdapterImage, pinned.ipAdapterImageId) = (nil, nil, nil)
+        pinned.ipAdapterImageIds = inputs.ipAdapterImages
+        return StagedRequest(
+            request: pinned, inference: GenerationResponse.Inference(resolved, inputAssets: inputs, assets: assets),
+            warnings: resolved.warnings, storedAssetIds: written.map(\.id))
     }
 
     /// The typed pipeline's run of `request`; `onStep` may throw to fail it.
@@ -107,7 +149,8 @@ public final class GenerationService: Sendable {
     /// Stores the outputs and then the inputs given as data URLs; on any write error removes
     /// what this job wrote, so a failed job leaves nothing listed.
     private func store(
-        _ images: [RGBImage], of request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date
+        _ images: [RGBImage], of request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date,
+        jobId: String?
     ) throws -> Result {
         var written: [Asset] = []
         do {
@@ -115,7 +158,8 @@ public final class GenerationService: Sendable {
             let outputs = try images.enumerated().map { i, image in
                 let asset = try assets.add(
                     image, kind: .image, metadata: AssetMetadata(request: request, sample: i, parentId: inputs.controlImage),
-                    hidden: request.hideResults, outputIndex: i)
+                    hidden: request.hideResults, outputIndex: i,
+                    id: jobId.map { AssetStore.jobAssetId(jobId: $0, role: .output, index: i) })
                 written.append(asset)
                 return asset
             }

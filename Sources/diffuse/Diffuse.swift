@@ -18,5 +18,6 @@ struct Diffuse: ParsableCommand {
             ModelsCommand.self,
             AssetsCommand.self,
             DetectCommand.self,
+            ServeCommand.self,
         ])
 }
