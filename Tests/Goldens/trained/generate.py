@@ -1,6 +1,7 @@
 """Fixtures and goldens for TrainedModelTests: the trained tiny model of Weights/Training (Weights/Trained).
 
-    /work/venv/bin/python Tests/Goldens/trained/generate.py            # fixtures + golden + the measures
+    /work/venv/bin/python Tests/Goldens/trained/generate.py                 # fixtures + golden
+    /work/venv/bin/python Tests/Goldens/trained/generate.py --measure       # ... and the measures on diffusers' images
     /work/venv/bin/python Tests/Goldens/trained/generate.py --measure-only --models Weights --model-id tiny-sd15
 
 Writes Tests/Goldens/trained/:
@@ -8,9 +9,8 @@ Writes Tests/Goldens/trained/:
 - controls/<i>.png: canny edge maps (cv2.Canny 100/200) of procedural scenes, references/<name>.png;
 - golden/expected_<i>.png: diffusers' images for the golden request (ControlNet + IP-Adapter, PNDM).
 
-Then prints the measures computed on diffusers' images, the same way the Swift test computes them on the
-runtime's: they set the thresholds (Weights/Training/README.md records them, for the trained and the
-random model).
+With --measure, prints the measures computed on diffusers' images, the same way the Swift test computes
+them on the runtime's (a cross-check of the test's arithmetic; about ten minutes on a loaded 2-core machine).
 """
 import argparse
 import json
@@ -157,6 +157,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", type=Path, default=ROOT / "Weights" / "Trained")
     parser.add_argument("--model-id", default="shapes-sd15")
+    parser.add_argument("--measure", action="store_true")
     parser.add_argument("--measure-only", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -165,7 +166,8 @@ def main():
     pipe = pipeline(args.models, args.model_id)
     if not args.measure_only:
         write_golden(pipe, cases)
-    measures(pipe, cases)
+    if args.measure or args.measure_only:
+        measures(pipe, cases)
 
 
 if __name__ == "__main__":
