@@ -48,8 +48,8 @@ let package = Package(
         .target(name: "DiffusionModels", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
         // The 15 diffusers schedulers and the torch-compatible random source.
         .target(name: "DiffusionSchedulers", swiftSettings: simdFlags),
-        // Control-image detectors (canny, ...).
-        .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore"], swiftSettings: simdFlags),
+        // Control-image detectors: canny, and the neural ones reading their published weights.
+        .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
         // The typed pipeline: models in, images out (model store, conditioning, denoising loop).
         .target(
             name: "DiffusionPipeline",

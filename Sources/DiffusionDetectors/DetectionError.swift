@@ -4,6 +4,8 @@ import Foundation
 public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
     /// The modality is known, but its detector (a neural network) is not implemented yet.
     case unavailable(modality: String)
+    /// The modality's detector needs a weights file the models directory does not have.
+    case missingWeights(modality: String, file: String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,10 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
             return "modality detection is not available for '\(modality)': its detector (weights under "
                 + "detectors/\(modality)/ in the models directory) is not implemented yet; "
                 + "send the \(modality) map itself with disableModalityDetection true"
+        case .missingWeights(let modality, let file):
+            return "modality detection for '\(modality)' needs detectors/\(modality)/\(file) in the models "
+                + "directory (Docs/DETECTORS.md says where to get it), "
+                + "or send the \(modality) map itself with disableModalityDetection true"
         }
     }
 
