@@ -90,19 +90,21 @@ let package = Package(
             ],
             path: "Benchmarks/diffuse-bench", swiftSettings: simdFlags),
 
-        .testTarget(name: "DiffusionCoreTests", dependencies: ["DiffusionCore", "DiffusionFormats"]),
+        // What the test targets share: tensor comparison and the whole-image bar.
+        .target(name: "DiffusionTestSupport", dependencies: ["DiffusionCore"], path: "Tests/DiffusionTestSupport"),
+        .testTarget(name: "DiffusionCoreTests", dependencies: ["DiffusionCore", "DiffusionFormats", "DiffusionTestSupport"]),
         .testTarget(name: "DiffusionFormatsTests", dependencies: ["DiffusionFormats"]),
-        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "DiffusionCore", "DiffusionFormats"]),
+        .testTarget(name: "DiffusionModelsTests", dependencies: ["DiffusionModels", "DiffusionCore", "DiffusionFormats", "DiffusionTestSupport"]),
         .testTarget(name: "DiffusionSchedulersTests", dependencies: ["DiffusionSchedulers"]),
-        .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors", "DiffusionCore", "DiffusionFormats"]),
+        .testTarget(name: "DiffusionDetectorsTests", dependencies: ["DiffusionDetectors", "DiffusionCore", "DiffusionFormats", "DiffusionTestSupport"]),
         .testTarget(
             name: "DiffusionPipelineTests",
-            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors", "DiffusionSchedulers"]),
+            dependencies: ["DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionDetectors", "DiffusionSchedulers", "DiffusionTestSupport"]),
         .testTarget(
             name: "DiffusionServiceTests",
             dependencies: [
                 "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionModels",
-                "DiffusionSchedulers", "DiffusionDetectors",
+                "DiffusionSchedulers", "DiffusionDetectors", "DiffusionTestSupport",
             ]),
         .testTarget(
             name: "DiffusionServerTests",

@@ -1,5 +1,6 @@
 import DiffusionCore
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 // Tolerances: float32 accumulation over k terms drifts by about k * 2^-24 relative in the

@@ -1,6 +1,7 @@
 import DiffusionCore
 import DiffusionFormats
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// The fixtures of Tests/Goldens/unet and Tests/Goldens/vae (made by their generate.py with the
@@ -26,23 +27,6 @@ enum UNetGoldens {
         func contains(_ name: String) -> Bool { file.info(name) != nil }
     }
 
-    /// The largest absolute difference divided by the reference's largest magnitude (at least 1),
-    /// so one bound serves outputs of any scale.
-    static func relativeError(_ actual: Tensor, _ expected: Tensor) -> Float {
-        var worst: Float = 0, scale: Float = 1
-        actual.withUnsafeBufferPointer { a in
-            expected.withUnsafeBufferPointer { e in
-                for i in 0..<a.count {
-                    // Not `max`: it keeps `worst` when the difference is NaN, so NaN outputs would pass.
-                    let difference = abs(a[i] - e[i])
-                    if !(difference <= worst) { worst = difference }
-                    scale = max(scale, abs(e[i]))
-                }
-            }
-        }
-        return worst / scale
-    }
-
     /// Whole-model outputs agree to 1e-4 of their scale: both sides run float32 with identical
     /// (F16-rounded) weights, so only summation order differs, ~1e-6 relative per reduction,
     /// compounded over a few dozen layers. A wrong wiring, scale or epsilon is orders larger.
@@ -52,10 +36,7 @@ enum UNetGoldens {
         _ actual: Tensor, _ expected: Tensor, _ what: String, tolerance: Float = tolerance,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs \(expected.shape)", sourceLocation: sourceLocation)
-        guard actual.shape == expected.shape else { return }
-        let error = relativeError(actual, expected)
-        #expect(error <= tolerance, "\(what): relative error \(error) above \(tolerance)", sourceLocation: sourceLocation)
+        DiffusionTestSupport.expectClose(actual, expected, tolerance: tolerance, what, sourceLocation: sourceLocation)
     }
 
     /// A copy of `folder` in a fresh temporary folder, for tests that alter a fixture.

@@ -2,6 +2,7 @@ import DiffusionCore
 import DiffusionFormats
 import DiffusionModels
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// Strict loading: unsupported config options, missing, unexpected and mis-shaped weights fail
@@ -93,7 +94,7 @@ import Testing
         let scaled = try model(
             sample, timesteps: timesteps, encoderHiddenStates: context,
             ipAdapterTokens: [IPAdapterTokens(tokens: tokens, scale: 0.5, layers: layers)])
-        #expect(UNetGoldens.relativeError(scaled, plain) > 1e-3)
+        #expect(relativeError(scaled, plain) > 1e-3)
         // The model is not changed by a call with adapters: without them it gives the plain output again.
         #expect(try model(sample, timesteps: timesteps, encoderHiddenStates: context).scalars == plain.scalars)
         // Projections for a UNet with another number of cross-attentions are an input error, not a crash.

@@ -3,6 +3,7 @@ import DiffusionFormats
 import DiffusionPipeline
 import DiffusionSchedulers
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// The typed pipeline through its public API: text-to-image and ControlNet + IP-Adapter
@@ -37,7 +38,7 @@ import Testing
         let images = try pipeline.generate(parameters)
         #expect(images.count == c.numSamples)
         for (i, image) in images.enumerated() {
-            GoldenImages.expectClose(image, try GoldenImages.png("text_to_image/\(c.name)/expected_\(i).png"), "\(c.name) sample \(i)")
+            GoldenImageBar.expectClose(image, try GoldenImages.png("text_to_image/\(c.name)/expected_\(i).png"), "\(c.name) sample \(i)")
         }
     }
 
@@ -88,7 +89,7 @@ import Testing
         let pipeline = try StableDiffusionPipeline(folder: Self.sd15)
         for run in [Self.twoNets, Self.characterPlus] {
             for (i, image) in try run.generate(pipeline).enumerated() {
-                GoldenImages.expectClose(image, try GoldenImages.png("cases/\(run.name)/expected_\(i).png"), "\(run.name) sample \(i)")
+                GoldenImageBar.expectClose(image, try GoldenImages.png("cases/\(run.name)/expected_\(i).png"), "\(run.name) sample \(i)")
             }
         }
     }

@@ -3,6 +3,7 @@ import DiffusionDetectors
 import DiffusionFormats
 import DiffusionPipeline
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// The trained tiny model of Weights/Training (in Weights/Trained) draws what it is asked: its images
@@ -187,7 +188,7 @@ import Testing
             ipAdapter: IPAdapterInput(folder: models.style, images: [try Self.image(g.reference)], scale: g.ipAdapterScale))
         #expect(images.count == g.numSamples)
         for (i, image) in images.enumerated() {
-            GoldenImages.expectClose(image, try Self.image("golden/expected_\(i).png"), "trained sample \(i)")
+            GoldenImageBar.expectClose(image, try Self.image("golden/expected_\(i).png"), "trained sample \(i)")
         }
     }
 }

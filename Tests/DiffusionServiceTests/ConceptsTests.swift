@@ -2,6 +2,7 @@ import DiffusionCore
 import DiffusionFormats
 import DiffusionService
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// `concepts` (LoRA) end to end, against diffusers' load_lora_weights + set_adapters
@@ -71,19 +72,5 @@ import Testing
         #expect(error?.status == c.1 && error?.field == "concepts", "\(String(describing: error))")
         #expect(error?.message.contains(c.2) == true, "\(String(describing: error))")
         #expect(assets.contents().isEmpty)
-    }
-}
-
-/// The bar of Docs/SPEC.md §3 for whole generations: within 6 levels at any pixel and 0.5 on
-/// average. The models are float32 on both sides with identical weights; what differs is
-/// summation order, amplified by the steps.
-enum GoldenImageBar {
-    static func expectClose(_ image: RGBImage, _ expected: RGBImage, _ label: String) {
-        #expect(image.width == expected.width && image.height == expected.height, "\(label): size")
-        let differences = zip(image.pixels, expected.pixels).map { abs(Int($0) - Int($1)) }
-        let worst = differences.max() ?? 0
-        let mean = Double(differences.reduce(0, +)) / Double(max(1, differences.count))
-        #expect(worst <= 6, "\(label): worst difference \(worst)")
-        #expect(mean <= 0.5, "\(label): mean difference \(mean)")
     }
 }

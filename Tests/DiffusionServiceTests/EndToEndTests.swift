@@ -3,6 +3,7 @@ import DiffusionFormats
 import DiffusionPipeline
 import DiffusionService
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// Whole generations through the public library API, against diffusers' ControlNet pipelines
