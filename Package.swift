@@ -73,7 +73,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ]),
+            ],
+            // The web page served at `GET /` (Docs/SERVER.md).
+            resources: [.copy("Page")]),
 
         .executableTarget(
             name: "diffuse",
