@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "DiffusionServer",
             dependencies: [
-                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats",
+                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionSchedulers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -26,7 +26,7 @@ final class HeadlessChromium: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Starts the browser with a `width` x `height` window and attaches to its page.
-    init(width: Int = 1100, height: Int = 820) throws {
+    init(width: Int = 1100, height: Int = 1000) throws {
         guard let executable = Self.executable else { throw Failure(description: "chromium is not installed") }
         profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         var toBrowser: [Int32] = [0, 0], fromBrowser: [Int32] = [0, 0]
