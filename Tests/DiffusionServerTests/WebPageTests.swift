@@ -41,15 +41,16 @@ struct WebPageTests {
     }
 
     /// Fill the form, upload a control image and a reference, turn detection on (the detected
-    /// map appears), submit, and wait for the gallery: its images are the job's assets, with
-    /// their seeds, and the uploaded control image is the one the job used, pixel for pixel.
+    /// map appears), submit, see the progress with the time left and the previews, and wait for
+    /// the gallery: its images are the job's assets, with their seeds, and the uploaded control
+    /// image is the one the job used, pixel for pixel.
     @Test func generatesFromTheFormIntoTheGallery() async throws {
         let folder = try TemporaryFolder()
         let server = try await TestServer(assets: folder.url)
         let browser = try await openPage(server)
         try await fill(browser, [
             "prompt": "a red house by a lake, oil painting", "negativePrompt": "blurry", "width": "64", "height": "64",
-            "numInferenceSteps": "6", "numSamples": "2", "seed": "42", "scheduler": "PNDMScheduler",
+            "numInferenceSteps": "150", "numSamples": "2", "seed": "42", "scheduler": "PNDMScheduler",
         ])
         try await browser.evaluate("document.getElementById('intermediateImages').checked = true")
         try await browser.setFiles("#control-file", [Self.images.appendingPathComponent("control.png")])
@@ -62,6 +63,13 @@ struct WebPageTests {
         try await browser.waitUntil("document.querySelectorAll('#references li').length === 1", "the reference image")
 
         try await browser.evaluate("document.getElementById('submit').click()")
+        // 150 steps (the most) leave time to see the job run: its previews, and the time left.
+        try await browser.waitUntil(
+            "document.querySelectorAll('#previews img').length === 2 && document.querySelector('#previews img').naturalWidth === 64",
+            timeout: 120, "both samples' previews")
+        try await browser.waitUntil(
+            "/in-progress: step \\d+ of 150, \\d+ s left/.test(document.getElementById('progress-text').textContent)",
+            "the step and the time left")
         try await browser.waitUntil(
             "[...document.querySelectorAll('#gallery img')].filter(i => i.complete && i.naturalWidth === 64).length === 2",
             timeout: 180, "two 64x64 images in the gallery")
@@ -81,7 +89,7 @@ struct WebPageTests {
             let asset = try #require(try await server.client.get("/assets/\(assetId)").json["asset"] as? [String: Any])
             let metadata = try #require(asset["metadata"] as? [String: Any])
             #expect(metadata["prompt"] as? String == "a red house by a lake, oil painting")
-            #expect(metadata["numInferenceSteps"] as? Int == 6 && metadata["scheduler"] as? String == "PNDMScheduler")
+            #expect(metadata["numInferenceSteps"] as? Int == 150 && metadata["scheduler"] as? String == "PNDMScheduler")
             // The control image the page uploaded (as a data URL) is the job's, unchanged.
             let parent = try #require(metadata["parentId"] as? String)
             let stored = try PNG.decode(try await server.client.get("/assets/\(parent)/image").body)

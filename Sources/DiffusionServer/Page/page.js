@@ -109,6 +109,7 @@ function modelChanged() {
     row.innerHTML = `<input type="checkbox" value="${m.name}"> <span>${m.name}</span>
       <input type="number" class="weight" min="0.05" max="1" step="0.05" value="1" aria-label="${m.name} weight">`;
     row.querySelector("input").checked = m.installed && i === current.modalities.findIndex((x) => x.installed);
+    for (const input of row.querySelectorAll("input")) input.disabled = !m.installed;
     row.dataset.detection = m.detection;
     return row;
   }));
