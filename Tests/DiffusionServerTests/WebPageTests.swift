@@ -96,7 +96,52 @@ struct WebPageTests {
             let original = try PNG.decode(Data(contentsOf: Self.images.appendingPathComponent("control.png")))
             #expect(stored.width == original.width && stored.height == original.height && stored.pixels == original.pixels)
         }
+        try await checkAssetsView(browser, server)
+        try await checkReuse(browser, server, assetId: assetIds[1])
         try await server.stop()
+    }
+
+    /// The assets view shows what `GET /assets` lists: the outputs and the uploaded inputs, not
+    /// the hidden previews.
+    private func checkAssetsView(_ browser: HeadlessChromium, _ server: TestServer) async throws {
+        let listed = try #require(try await server.client.get("/assets?pageSize=100").json["assets"] as? [[String: Any]])
+        let ids = Set(listed.compactMap { $0["id"] as? String })
+        #expect(ids.count == 4 && !ids.contains { $0.contains("-p") })
+        try await browser.evaluate("document.getElementById('show-assets').click()")
+        try await browser.waitUntil(
+            "[...document.querySelectorAll('#assets .card img')].filter(i => i.complete && i.naturalWidth > 0).length === \(ids.count)",
+            "the assets view's \(ids.count) images")
+        let shown = try await browser.evaluate("[...document.querySelectorAll('#assets .card')].map(c => c.dataset.assetId)") as? [String]
+        #expect(Set(shown ?? []) == ids)
+        try await browser.evaluate("document.getElementById('show-generate').click()")
+    }
+
+    /// "Reuse" on the image of seed 43 fills the form with its request, that seed and one
+    /// sample; generating again makes that image again, from the same control image. (Within
+    /// 6 levels at any pixel and 0.5 on average: the end-to-end bar of GenerationRouteTests, as
+    /// a batch of one may sum in another order than a batch of two.)
+    private func checkReuse(_ browser: HeadlessChromium, _ server: TestServer, assetId: String) async throws {
+        try await browser.evaluate("document.querySelector('#gallery .card[data-asset-id=\"\(assetId)\"] .reuse').click()")
+        try await browser.waitUntil(
+            "document.getElementById('seed').value === '43' && !document.getElementById('control-preview').hidden"
+                + " && document.querySelectorAll('#references li').length === 1", "the form filled from the image")
+        let form = try await browser.evaluate(
+            "['prompt', 'negativePrompt', 'numSamples', 'numInferenceSteps', 'width'].map(id => document.getElementById(id).value)")
+        #expect(form as? [String] == ["a red house by a lake, oil painting", "blurry", "1", "150", "64"])
+        try await browser.evaluate("document.getElementById('submit').click()")
+        try await browser.waitUntil(
+            "[...document.querySelectorAll('#gallery img')].filter(i => i.complete && i.naturalWidth === 64).length === 3",
+            timeout: 120, "the reused request's image in the gallery")
+        let newest = try #require(try await browser.evaluate("document.querySelector('#gallery .card').dataset.assetId") as? String)
+        let before = try #require(try await server.client.get("/assets/\(assetId)").json["asset"] as? [String: Any])
+        let after = try #require(try await server.client.get("/assets/\(newest)").json["asset"] as? [String: Any])
+        let (old, new) = (before["metadata"] as? [String: Any], after["metadata"] as? [String: Any])
+        #expect(new?["seed"] as? String == "43" && new?["parentId"] as? String == old?["parentId"] as? String, "\(old ?? [:]) \(new ?? [:])")
+        let first = try PNG.decode(try await server.client.get("/assets/\(assetId)/image").body)
+        let again = try PNG.decode(try await server.client.get("/assets/\(newest)/image").body)
+        let differences = zip(first.pixels, again.pixels).map { abs(Int($0) - Int($1)) }
+        #expect(first.pixels.count == again.pixels.count && (differences.max() ?? 99) <= 6)
+        #expect(Double(differences.reduce(0, +)) / Double(max(1, differences.count)) <= 0.5)
     }
 
     /// A width the server refuses: its message appears beside the width field, and no job is queued.

@@ -400,9 +400,13 @@ async function addToGallery(job, submitted) {
   }
 }
 
-// Fills the form with the request that made an image, with that image's own seed.
+// Fills the form with the request that made an image, with that image's own seed. The images
+// are fetched first, so the form changes at once, whole.
 async function reuse(submitted, seed) {
   const { body, inference } = submitted;
+  const references = await Promise.all((inference.ipAdapterImageIds || []).map(async (id, i) =>
+    ({ assetId: id, url: await imageURL(id), scale: inference.ipAdapterScales[i] ?? 0.9 })));
+  const control = inference.imageId ? { assetId: inference.imageId, url: await imageURL(inference.imageId) } : null;
   for (const field of ["modelId", "prompt", "negativePrompt", "numInferenceSteps", "width", "height", "controlStart", "controlEnd"]) {
     $(field).value = body[field] ?? "";
   }
@@ -410,17 +414,14 @@ async function reuse(submitted, seed) {
   $("guidance").value = body.guidance ?? "";
   $("scheduler").value = body.scheduler ?? "";
   $("ipAdapterType").value = inference.ipAdapterType;
-  $("seed").value = seed;
   $("numSamples").value = 1;
   $("detect").checked = !body.disableModalityDetection;
   $("intermediateImages").checked = body.intermediateImages;
   setModality(body.modality);
-  state.references = [];
-  for (const [i, id] of (inference.ipAdapterImageIds || []).entries()) {
-    state.references.push({ assetId: id, url: await imageURL(id), scale: inference.ipAdapterScales[i] ?? 0.9 });
-  }
+  state.references = references;
   renderReferences();
-  if (inference.imageId) await setControl({ assetId: inference.imageId, url: await imageURL(inference.imageId) });
+  setControl(control);
+  $("seed").value = seed;
   window.scrollTo(0, 0);
 }
 
