@@ -11,7 +11,6 @@ const state = {
   references: [],       // [{dataURL} or {assetId}, url, scale]
   job: null,            // the running job: {id, started, steps, timer}
   assetsToken: null,    // the next page of GET /assets
-  picking: null,        // "control" or "reference" while the assets view picks one
 };
 
 // ---- The API -------------------------------------------------------------------------------
@@ -451,18 +450,17 @@ function showView(name) {
   $("assets-view").hidden = name !== "assets";
   $("show-generate").classList.toggle("selected", name === "generate");
   $("show-assets").classList.toggle("selected", name === "assets");
-  if (name === "generate") state.picking = null;
 }
 
 $("show-generate").addEventListener("click", () => showView("generate"));
 $("show-assets").addEventListener("click", () => {
   showView("assets");
+  $("assets-hint").textContent = "The stored images, newest first (hidden ones are left out).";
   loadAssets(true);
 });
 
 function pickAsset(role) {
   showView("assets");
-  state.picking = role;
   $("assets-hint").textContent = `Pick the ${role === "control" ? "control image" : "reference image"}.`;
   loadAssets(true);
 }
