@@ -50,7 +50,7 @@ struct WebPageTests {
         let browser = try await openPage(server)
         try await fill(browser, [
             "prompt": "a red house by a lake, oil painting", "negativePrompt": "blurry", "width": "64", "height": "64",
-            "numInferenceSteps": "150", "numSamples": "2", "seed": "42", "scheduler": "PNDMScheduler",
+            "numInferenceSteps": "60", "numSamples": "2", "seed": "42", "scheduler": "PNDMScheduler",
         ])
         try await browser.evaluate("document.getElementById('intermediateImages').checked = true")
         try await browser.setFiles("#control-file", [Self.images.appendingPathComponent("control.png")])
@@ -63,12 +63,12 @@ struct WebPageTests {
         try await browser.waitUntil("document.querySelectorAll('#references li').length === 1", "the reference image")
 
         try await browser.evaluate("document.getElementById('submit').click()")
-        // 150 steps (the most) leave time to see the job run: its previews, and the time left.
+        // 60 steps leave time to see the job run (the page polls 4 times a second): its previews, and the time left.
         try await browser.waitUntil(
             "document.querySelectorAll('#previews img').length === 2 && document.querySelector('#previews img').naturalWidth === 64",
             timeout: 120, "both samples' previews")
         try await browser.waitUntil(
-            "/in-progress: step \\d+ of 150, \\d+ s left/.test(document.getElementById('progress-text').textContent)",
+            "/in-progress: step \\d+ of 60, \\d+ s left/.test(document.getElementById('progress-text').textContent)",
             "the step and the time left")
         try await browser.waitUntil(
             "[...document.querySelectorAll('#gallery img')].filter(i => i.complete && i.naturalWidth === 64).length === 2",
@@ -89,7 +89,7 @@ struct WebPageTests {
             let asset = try #require(try await server.client.get("/assets/\(assetId)").json["asset"] as? [String: Any])
             let metadata = try #require(asset["metadata"] as? [String: Any])
             #expect(metadata["prompt"] as? String == "a red house by a lake, oil painting")
-            #expect(metadata["numInferenceSteps"] as? Int == 150 && metadata["scheduler"] as? String == "PNDMScheduler")
+            #expect(metadata["numInferenceSteps"] as? Int == 60 && metadata["scheduler"] as? String == "PNDMScheduler")
             // The control image the page uploaded (as a data URL) is the job's, unchanged.
             let parent = try #require(metadata["parentId"] as? String)
             let stored = try PNG.decode(try await server.client.get("/assets/\(parent)/image").body)
@@ -127,7 +127,7 @@ struct WebPageTests {
                 + " && document.querySelectorAll('#references li').length === 1", "the form filled from the image")
         let form = try await browser.evaluate(
             "['prompt', 'negativePrompt', 'numSamples', 'numInferenceSteps', 'width'].map(id => document.getElementById(id).value)")
-        #expect(form as? [String] == ["a red house by a lake, oil painting", "blurry", "1", "150", "64"])
+        #expect(form as? [String] == ["a red house by a lake, oil painting", "blurry", "1", "60", "64"])
         try await browser.evaluate("document.getElementById('submit').click()")
         try await browser.waitUntil(
             "[...document.querySelectorAll('#gallery img')].filter(i => i.complete && i.naturalWidth === 64).length === 3",
