@@ -160,6 +160,7 @@ function readDataURL(file) {
 
 async function setControl(image) {
   state.control = image;
+  if (!image?.dataURL) $("control-file").value = "";
   const preview = $("control-preview");
   preview.hidden = !image;
   if (image) preview.querySelector("img").src = image.url;
@@ -179,11 +180,11 @@ async function showDetectedMap() {
   const figure = $("detected-preview");
   const first = presetChosen() ? family()?.presets.find((p) => p.name === $("preset").value)?.members[0] : modalityString();
   const modality = (first || "").split(",")[0].split(":")[0];
+  clearError("disableModalityDetection");
   if (!$("detect").checked || !state.control || !modality) {
     figure.hidden = true;
     return;
   }
-  clearError("disableModalityDetection");
   try {
     const body = { modality, width: Number($("width").value), height: Number($("height").value) };
     if (state.control.assetId) body.imageId = state.control.assetId; else body.image = state.control.dataURL;
