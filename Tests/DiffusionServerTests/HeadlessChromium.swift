@@ -150,9 +150,10 @@ final class HeadlessChromium: @unchecked Sendable {
         var bytes = try JSONSerialization.data(withJSONObject: message)
         bytes.append(0)
         try bytes.withUnsafeBytes { buffer in
+            guard let start = buffer.baseAddress else { return }
             var sent = 0
             while sent < buffer.count {
-                let n = write(commands, buffer.baseAddress! + sent, buffer.count - sent)
+                let n = write(commands, start + sent, buffer.count - sent)
                 guard n > 0 else { throw Failure(description: "the browser closed its pipe") }
                 sent += n
             }
