@@ -67,13 +67,15 @@ let package = Package(
         .target(
             name: "DiffusionServer",
             dependencies: [
-                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats",
+                "DiffusionService", "DiffusionPipeline", "DiffusionCore", "DiffusionFormats", "DiffusionSchedulers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-            ]),
+            ],
+            // The web page served at `GET /` (Docs/SERVER.md).
+            resources: [.copy("Page")]),
 
         .executableTarget(
             name: "diffuse",

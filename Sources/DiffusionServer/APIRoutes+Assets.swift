@@ -120,7 +120,7 @@ extension APIRoutes {
     }
 
     /// A JSON body as `T`, or a 400 saying what is wrong with it.
-    private func decode<T: Decodable>(_ data: Data) throws -> T {
+    func decode<T: Decodable>(_ data: Data) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {

@@ -11,13 +11,16 @@ struct APIRoutes: Sendable {
     let running: RunningJobs
     let configuration: ServerConfiguration
 
-    static let openPaths: Set<String> = ["/health", "/openapi.json"]
+    static let openPaths = Set(["/health", "/openapi.json"] + WebPage.files.keys)
 
     func register(on router: Router<BasicRequestContext>) {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthenticationMiddleware(keys: configuration.apiKeys, openPaths: Self.openPaths))
         router.get("/health", use: health)
         router.get("/openapi.json") { _, _ in try JSONResponse.make(OpenAPIDocument.document) }
+        WebPage.register(on: router)
+        router.get("/models", use: models)
+        router.post("/detect", use: detect)
         router.post("/generate/controlnet-ip-adapter", use: submit)
         router.get("/jobs/:jobId", use: job)
         router.post("/jobs/:jobId/cancel", use: cancel)
@@ -36,6 +39,11 @@ struct APIRoutes: Sendable {
             var jobs: [String: Int]
         }
         return try JSONResponse.make(Health(jobs: try await queue.counts()))
+    }
+
+    /// What a request may name: the models, and per family the modalities, presets and adapters.
+    func models(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try await offload { [service] in try ModelCatalog(service.models) })
     }
 
     /// Validates the body at once (a bad one is a 400 and leaves nothing behind), stores its

@@ -47,7 +47,7 @@ public final class GenerationServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 listening.withLock { $0 = port }
-                logger.info("listening on http://\(configuration.host):\(port), queue \(configuration.queueURL == nil ? "SQLite in \(configuration.assets.path)" : "PostgreSQL")")
+                logger.info("listening on http://\(configuration.host):\(port) (open it in a browser for the web page), queue \(configuration.queueURL == nil ? "SQLite in \(configuration.assets.path)" : "PostgreSQL")")
             },
             logger: logger)
         let host = ProcessInfo.processInfo.hostName

@@ -81,6 +81,14 @@ enum OpenAPIDocument {
         ],
         "/assets/{assetId}/image": ["get": operation("The image bytes, with their content type", parameters: [path("assetId")],
                                                      ok: "The image")],
+        "/models": ["get": operation(
+            "What a request may name: models (id, family, defaultScheduler) and per family the modalities and presets "
+                + "(installed, detection), ipAdapterTypes, loras, minSize, maxSize, defaultGuidance; the schedulers",
+            ok: "{\"models\": [...], \"families\": [...], \"schedulers\": [...]}")],
+        "/detect": ["post": operation(
+            "The map a modality's detector makes of a control image: {\"image\": data URL, or \"imageId\", \"modality\", \"width\", \"height\"}",
+            body: json, ok: "The map as a PNG")],
+        "/": ["get": operation("The web page (HTML; its page.css and page.js beside it)", ok: "The page", open: true)],
         "/health": ["get": operation("The server and its queue: {\"status\": \"ok\", \"jobs\": {status: count}}", ok: "Up", open: true)],
         "/openapi.json": ["get": operation("This document", ok: "OpenAPI 3", open: true)],
     ])

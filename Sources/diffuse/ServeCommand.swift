@@ -15,7 +15,8 @@ struct ServeCommand: ParsableCommand {
             --assets folder). Clients authenticate with HTTP Basic: an API key and its secret, \
             'key:secret' lines in --api-keys FILE or in DIFFUSE_API_KEYS (comma separated). Without \
             keys the server only listens on loopback. SIGINT or SIGTERM stop it gracefully: no new \
-            job is claimed and the running ones go back to the queue.
+            job is claimed and the running ones go back to the queue. A web page at / (open \
+            http://127.0.0.1:8080/ in a browser) generates through the same routes.
             """)
 
     @Option(help: "The address to listen on (a non-loopback address needs API keys).")
