@@ -26,7 +26,7 @@ let package = Package(
         harness("FuzzRequest"),
         harness("FuzzModality"),
         harness("FuzzSchedulerConfig"),
-        // The PyTorch pickle reader gets its harness here (FuzzPickle) when it lands.
+        harness("FuzzPickle"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzSafeTensors FuzzImage FuzzDataURL FuzzExif FuzzRequest FuzzModality FuzzSchedulerConfig)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzSafeTensors FuzzImage FuzzDataURL FuzzExif FuzzRequest FuzzModality FuzzSchedulerConfig FuzzPickle)
 
 # -parse-as-library: libFuzzer's driver is the entry point (Targets/FuzzDriver); -enable-testing:
 # the harnesses reach internal parsers; lld: gold fails on these sanitized objects.

@@ -32,6 +32,9 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable {
         case tensorNotFound
         /// Writing failed: duplicate names, or the file system refused.
         case writeFailed
+        /// A sharded checkpoint's index (`*.safetensors.index.json`) is malformed, names a shard
+        /// outside its folder, or a tensor its shard does not hold.
+        case invalidIndex
     }
 
     public let kind: Kind

@@ -34,7 +34,7 @@ struct SafeTensorsHeader {
         do {
             return try JSONDecoder().decode(HeaderJSON.self, from: data)
         } catch {
-            throw SafeTensorsError(.invalidHeader, file: path, "the header is not a JSON object: \(describe(error))")
+            throw SafeTensorsError(.invalidHeader, file: path, "the header is not a JSON object: \(describeDecodingError(error))")
         }
     }
 
@@ -42,7 +42,7 @@ struct SafeTensorsHeader {
         do {
             return try metadata?.get() ?? [:]
         } catch {
-            throw SafeTensorsError(.invalidMetadata, file: path, "__metadata__ is not a map of strings to strings: \(describe(error))")
+            throw SafeTensorsError(.invalidMetadata, file: path, "__metadata__ is not a map of strings to strings: \(describeDecodingError(error))")
         }
     }
 
@@ -53,7 +53,7 @@ struct SafeTensorsHeader {
             SafeTensorsError(kind, file: path, tensor: name, reason)
         }
         let entry: EntryJSON
-        do { entry = try decoded.get() } catch { throw failure(.invalidEntry, "malformed entry: \(describe(error))") }
+        do { entry = try decoded.get() } catch { throw failure(.invalidEntry, "malformed entry: \(describeDecodingError(error))") }
         guard let dtype = SafeTensors.DType(rawValue: entry.dtype) else {
             throw failure(.unknownDType, "unknown dtype \"\(entry.dtype)\"")
         }
@@ -96,21 +96,6 @@ struct SafeTensorsHeader {
                 .overlappingTensors, file: path, tensor: next.key,
                 "data_offsets \(next.value.dataOffsets) overlap those of \"\(previous.key)\" \(previous.value.dataOffsets)")
         }
-    }
-
-    private static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.dataCorrupted(let context):
-            (context.codingPath.isEmpty ? "" : "\(path(context.codingPath)): ") + context.debugDescription
-        default: "\(error)"
-        }
-    }
-
-    private static func path(_ codingPath: [CodingKey]) -> String {
-        let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        return text.hasPrefix(".") ? String(text.dropFirst()) : text
     }
 }
 

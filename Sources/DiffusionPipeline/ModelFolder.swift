@@ -166,7 +166,7 @@ public struct ModelFolder: Equatable, Sendable {
 
 /// Why a folder is not a usable pipeline folder.
 public enum ModelFolderError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The folder has no `model_index.json`.
+    /// The folder has neither a `model_index.json` nor a single-file checkpoint (or does not exist).
     case notAPipeline(URL)
     /// `model_index.json` names a pipeline class this runtime does not run.
     case unsupportedPipeline(URL, className: String)
@@ -178,7 +178,12 @@ public enum ModelFolderError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .notAPipeline(let url):
-            return "\(url.path) has no model_index.json: it is not a diffusers pipeline folder"
+            guard let found = try? FileManager.default.contentsOfDirectory(atPath: url.path) else {
+                return "\(url.path) does not exist: expected a diffusers pipeline folder or a single-file checkpoint"
+            }
+            return "\(url.path) is not a model: it has no model_index.json and no single-file checkpoint "
+                + "(.safetensors, .ckpt, .pt, .pth or .bin) named after the folder or alone in it; it holds: "
+                + (found.isEmpty ? "nothing" : found.sorted().joined(separator: ", "))
         case .unsupportedPipeline(let url, let className):
             return "model '\(url.lastPathComponent)' is a \(className); only Stable Diffusion 1.5 and SDXL pipelines are supported"
         case .incomplete(let url, let missing):

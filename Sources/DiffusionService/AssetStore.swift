@@ -5,41 +5,55 @@ import Foundation
 /// A folder of images (Docs/SPEC.md §2, §5): each asset is `<folder>/<id>.png` plus its metadata,
 /// `<folder>/<id>.json`.
 ///
-/// Both files are written atomically (a temporary file in the folder, then a rename), the
-/// PNG first: the sidecar is what makes an asset exist, so an interrupted write leaves at
-/// most an orphan PNG that no lookup or listing sees, never a half-written asset.
+/// The sidecar is what makes an asset exist. A batch of assets (a job's outputs and inputs) is
+/// written all or nothing (`add(_:)`, Docs/RELIABILITY.md): every PNG flushed under a temporary
+/// name, then a commit record, then the PNGs renamed and the sidecars written; `recover()`
+/// finishes a batch whose writer died after its commit record and removes what one that died
+/// before it left. Files are only read when they are regular files, never through a symbolic
+/// link planted in the folder.
 public struct AssetStore: Sendable {
     public let url: URL
 
-    /// A store over `url`; the folder is created by the first write.
+    /// A store over `url`; the folder is created by the first write. Call `recover()` when a
+    /// process starts using the folder.
     public init(url: URL) {
         self.url = url
     }
 
-    /// Stores `image` as a new asset and returns its metadata.
+    /// An image to store, with what its asset records.
+    public struct NewAsset: Sendable {
+        public var image: RGBImage
+        public var kind: Asset.Kind
+        public var metadata: AssetMetadata
+        public var hidden: Bool
+        public var outputIndex: Int?
+        /// The asset's id: a new random one by default. A given id that exists is replaced, so a
+        /// job that stores its outputs under ids derived from its own (`jobAssetId`) stores them
+        /// once however often it runs.
+        public var id: String
+
+        public init(
+            _ image: RGBImage, kind: Asset.Kind, metadata: AssetMetadata = AssetMetadata(), hidden: Bool = false,
+            outputIndex: Int? = nil, id: String? = nil
+        ) {
+            self.image = image
+            self.kind = kind
+            self.metadata = metadata
+            self.hidden = hidden
+            self.outputIndex = outputIndex
+            self.id = id ?? AssetStore.makeId()
+        }
+    }
+
+    /// Stores `image` as a new asset and returns its metadata (`add(_:)` of one `NewAsset`).
     ///
-    /// - Parameter id: the asset's id; a new random one by default. A given id that exists is
-    ///   replaced, so a job that stores its outputs under ids derived from its own
-    ///   (`jobAssetId`) stores them once however often it runs.
     /// - Throws: the encoder's or file system's error; nothing is left behind then.
     @discardableResult
     public func add(
         _ image: RGBImage, kind: Asset.Kind, metadata: AssetMetadata = AssetMetadata(),
         hidden: Bool = false, outputIndex: Int? = nil, id: String? = nil
     ) throws -> Asset {
-        let asset = Asset(
-            id: id ?? Self.makeId(), kind: kind, mimeType: "image/png", createdAt: timestamp(), hidden: hidden,
-            outputIndex: outputIndex, properties: Asset.Properties(width: image.width, height: image.height),
-            metadata: metadata)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        try PNG.write(image, to: imageURL(asset.id))
-        do {
-            try writeSidecar(asset)
-        } catch {
-            try? FileManager.default.removeItem(at: imageURL(asset.id))
-            throw error
-        }
-        return asset
+        try add([NewAsset(image, kind: kind, metadata: metadata, hidden: hidden, outputIndex: outputIndex, id: id)])[0]
     }
 
     /// Gives asset `id` the name `name` (its `metadata.name`) and returns it.
@@ -53,10 +67,20 @@ public struct AssetStore: Sendable {
         return asset
     }
 
-    private func writeSidecar(_ asset: Asset) throws {
+    /// Writes the sidecar of `asset` in place, atomically.
+    func writeSidecar(_ asset: Asset) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(asset).write(to: sidecarURL(asset.id), options: .atomic)
+        try writeAtomically(encoder.encode(asset), to: sidecarURL(asset.id))
+    }
+
+    /// Writes `data` to `file` through a temporary file renamed into place, flushed to the disk.
+    func writeAtomically(_ data: Data, to file: URL) throws {
+        let staged = try AtomicFile.stage(to: file, makeError: { GenerationError.internalError($0) }) { write in
+            try data.withUnsafeBytes { try write($0) }
+        }
+        defer { staged.close() }
+        try staged.commit()
     }
 
     /// Removes asset `id` (its sidecar first, so it stops being listed before its PNG goes);
@@ -70,25 +94,38 @@ public struct AssetStore: Sendable {
     /// The asset `id`.
     ///
     /// - Throws: `GenerationError` 400 naming `field` for a malformed id (checked before the
-    ///   file system is touched), 404 when there is no such asset, 500 for an unreadable sidecar.
+    ///   file system is touched), 404 when there is no such asset (or its sidecar is not a
+    ///   regular file: a symbolic link is not followed), 500 for an unreadable sidecar.
     public func asset(_ id: String, field: String? = nil) throws -> Asset {
         guard Self.isValidId(id) else {
             throw GenerationError.badRequest("'\(id)' is not an asset id (asset_ followed by letters, digits, '-' or '_')",
                                              field: field)
         }
-        guard FileManager.default.fileExists(atPath: sidecarURL(id).path) else {
-            throw GenerationError.notFound("asset '\(id)' not found in \(url.path)", field: field)
+        let data = try read(sidecarURL(id), of: id, field: field)
+        do {
+            return try JSONDecoder().decode(Asset.self, from: data)
+        } catch {
+            throw GenerationError.internalError("the metadata of asset '\(id)' (\(id).json) is not valid: \(describeDecodingError(error))",
+                                                field: field)
         }
-        return try decodeJSON(at: sidecarURL(id))
     }
 
     /// The PNG bytes of asset `id`; throws as `asset(_:field:)`.
     public func imageData(_ id: String, field: String? = nil) throws -> Data {
         _ = try asset(id, field: field)
+        return try read(imageURL(id), of: id, field: field)
+    }
+
+    /// The bytes of one of asset `id`'s files: 404 when it is missing or not a regular file
+    /// (a symbolic link, a FIFO), 500 naming the file (not the folder) when it cannot be read.
+    private func read(_ file: URL, of id: String, field: String?) throws -> Data {
+        guard Self.isRegularFile(file) else {
+            throw GenerationError.notFound("asset '\(id)' not found in \(url.path)", field: field)
+        }
         do {
-            return try Data(contentsOf: imageURL(id))
-        } catch {
-            throw GenerationError.internalError("cannot read \(imageURL(id).path): \(error)", field: field)
+            return try RegularFile.read(file, maximumSize: Self.maximumFileSize, followingSymlinks: false)
+        } catch let error as FileReadError {
+            throw GenerationError.internalError("cannot read \(file.lastPathComponent): \(error.reason)", field: field)
         }
     }
 
@@ -97,13 +134,40 @@ public struct AssetStore: Sendable {
         try PNG.decode(imageData(id, field: field))
     }
 
-    /// The visible (not hidden) assets, oldest first.
-    public func list() throws -> [Asset] {
+    /// The visible (not hidden) assets, oldest first. An asset that cannot be read (a corrupt
+    /// sidecar, a symbolic link in place of a file, its PNG missing) is left out and named to
+    /// `warning`, so one damaged file does not hide the others.
+    public func list(warning: (String) -> Void = AssetStore.printWarning) throws -> [Asset] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         let ids = names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(Self.isValidId)
-        return try ids.map { try asset($0) }
-            .filter { !$0.hidden }
-            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        return ids.compactMap { id -> Asset? in
+            do {
+                let asset = try asset(id)
+                guard Self.isRegularFile(imageURL(id)) else {
+                    throw GenerationError.notFound("its image \(id).png is missing or not a regular file")
+                }
+                return asset
+            } catch {
+                warning("asset '\(id)' is not listed: \(GenerationError(error).message)")
+                return nil
+            }
+        }
+        .filter { !$0.hidden }
+        .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Writes `message` to the standard error as a warning line.
+    public static func printWarning(_ message: String) {
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+
+    /// Sidecars and PNGs are read whole; no asset the runtime writes comes near this.
+    static let maximumFileSize = 1 << 30
+
+    /// Whether `file` is a regular file itself (not a symbolic link to one).
+    static func isRegularFile(_ file: URL) -> Bool {
+        var status = stat()
+        return lstat(file.path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 
     /// Where the PNG of asset `id` is (whether or not it exists).

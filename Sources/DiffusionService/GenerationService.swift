@@ -20,10 +20,13 @@ public final class GenerationService: Sendable {
     /// The loaded models, shared by every request this service runs.
     public let store: ModelStore
 
+    /// A service over the two folders; what writers killed earlier left in the assets folder
+    /// is carried out or removed first (`AssetStore.recover()`).
     public init(models: URL, assets: URL, store: ModelStore = ModelStore()) {
         self.models = ModelsDirectory(url: models)
         self.assets = AssetStore(url: assets)
         self.store = store
+        self.assets.recover()
     }
 
     /// What one request produced.
@@ -99,14 +102,8 @@ public final class GenerationService: Sendable {
         let resolved = try ResolvedRequest(request, models: models, assets: assets)
         let controlImage = try resolved.controlImage.load(from: assets)
         let references = try resolved.ipAdapterImages.map { try $0.load(from: assets) }
-        var written: [Asset] = []
-        let inputs: GenerationResponse.Inference.InputAssets
-        do {
-            inputs = try storeInputs(resolved, controlImage: controlImage, references: references) { written.append($0) }
-        } catch {
-            written.forEach { assets.remove($0.id) }
-            throw GenerationError(error)
-        }
+        let (inputs, uploads) = inputAssets(resolved, controlImage: controlImage, references: references)
+        do { try assets.add(uploads) } catch { throw GenerationError(error) }
         var pinned = request
         pinned.seed = String(resolved.seed)
         (pinned.controlImage, pinned.controlImageId, pinned.image, pinned.imageId) = (nil, nil, nil, inputs.controlImage)
@@ -114,7 +111,7 @@ public final class GenerationService: Sendable {
         pinned.ipAdapterImageIds = inputs.ipAdapterImages
         return StagedRequest(
             request: pinned, inference: GenerationResponse.Inference(resolved, inputAssets: inputs, assets: assets),
-            warnings: resolved.warnings, storedAssetIds: written.map(\.id))
+            warnings: resolved.warnings, storedAssetIds: uploads.map(\.id))
     }
 
     /// The typed pipeline's run of `request`; `onStep` may throw to fail it.
@@ -146,45 +143,39 @@ public final class GenerationService: Sendable {
         }
     }
 
-    /// Stores the outputs and then the inputs given as data URLs; on any write error removes
-    /// what this job wrote, so a failed job leaves nothing listed.
+    /// Stores the outputs and the inputs given as data URLs as one batch: all or none, so a
+    /// failed or killed job leaves nothing listed.
     private func store(
         _ images: [RGBImage], of request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], started: Date,
         jobId: String?
     ) throws -> Result {
-        var written: [Asset] = []
-        do {
-            let inputs = try storeInputs(request, controlImage: controlImage, references: references) { written.append($0) }
-            let outputs = try images.enumerated().map { i, image in
-                let asset = try assets.add(
-                    image, kind: .image, metadata: AssetMetadata(request: request, sample: i, parentId: inputs.controlImage),
-                    hidden: request.hideResults, outputIndex: i,
-                    id: jobId.map { AssetStore.jobAssetId(jobId: $0, role: .output, index: i) })
-                written.append(asset)
-                return asset
-            }
-            let response = GenerationResponse(
-                request: request, assetIds: outputs.map(\.id), inputAssets: inputs, assets: assets, startedAt: started)
-            return Result(images: images, assets: outputs, response: response)
-        } catch {
-            written.forEach { assets.remove($0.id) }
-            throw error
+        let (inputs, uploads) = inputAssets(request, controlImage: controlImage, references: references)
+        let outputs = images.enumerated().map { i, image in
+            AssetStore.NewAsset(
+                image, kind: .image, metadata: AssetMetadata(request: request, sample: i, parentId: inputs.controlImage),
+                hidden: request.hideResults, outputIndex: i, id: jobId.map { AssetStore.jobAssetId(jobId: $0, role: .output, index: i) })
         }
+        let stored = try assets.add(outputs + uploads).prefix(outputs.count)
+        let response = GenerationResponse(
+            request: request, assetIds: stored.map(\.id), inputAssets: inputs, assets: assets, startedAt: started)
+        return Result(images: images, assets: Array(stored), response: response)
     }
 
-    /// Input images sent as data URLs become assets (kind `uploaded`, hidden when `imageHide`);
-    /// asset ids are kept as they are.
-    private func storeInputs(
-        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage], written: (Asset) -> Void
-    ) throws -> GenerationResponse.Inference.InputAssets {
-        func store(_ input: ImageInput, _ image: RGBImage, parent: String?) throws -> String {
+    /// The request's input images as assets: those given by id are kept as they are, those sent
+    /// as data URLs become new assets to store (kind `uploaded`, hidden when `imageHide`).
+    private func inputAssets(
+        _ request: ResolvedRequest, controlImage: RGBImage, references: [RGBImage]
+    ) -> (GenerationResponse.Inference.InputAssets, [AssetStore.NewAsset]) {
+        var uploads: [AssetStore.NewAsset] = []
+        func asset(_ input: ImageInput, _ image: RGBImage, parent: String?) -> String {
             if let id = input.assetId { return id }
-            let asset = try assets.add(image, kind: .uploaded, metadata: AssetMetadata(parentId: parent), hidden: request.imageHide)
-            written(asset)
-            return asset.id
+            let upload = AssetStore.NewAsset(image, kind: .uploaded, metadata: AssetMetadata(parentId: parent), hidden: request.imageHide)
+            uploads.append(upload)
+            return upload.id
         }
-        return .init(
-            controlImage: try store(request.controlImage, controlImage, parent: request.imageParentId),
-            ipAdapterImages: try zip(request.ipAdapterImages, references).map { try store($0, $1, parent: nil) })
+        let inputs = GenerationResponse.Inference.InputAssets(
+            controlImage: asset(request.controlImage, controlImage, parent: request.imageParentId),
+            ipAdapterImages: zip(request.ipAdapterImages, references).map { asset($0, $1, parent: nil) })
+        return (inputs, uploads)
     }
 }

@@ -14,7 +14,12 @@ struct AssetsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The asset store (default: the package's Assets/).", valueName: "dir"))
         var assets: String = PackagePaths.defaultFolder("Assets")
 
-        var store: AssetStore { AssetStore(url: URL(fileURLWithPath: assets, isDirectory: true)) }
+        /// The store, once what writers killed earlier left in it is carried out or removed.
+        var store: AssetStore {
+            let store = AssetStore(url: URL(fileURLWithPath: assets, isDirectory: true))
+            store.recover()
+            return store
+        }
     }
 
     struct Add: ParsableCommand {

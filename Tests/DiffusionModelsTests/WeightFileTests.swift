@@ -26,7 +26,8 @@ struct WeightFileTests {
         ])
         defer { try? FileManager.default.removeItem(at: all) }
         #expect(WeightFile.diffusers.candidates(in: all) == [
-            "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin", "diffusion_pytorch_model.fp16.safetensors",
+            "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.safetensors.index.json", "diffusion_pytorch_model.bin",
+            "diffusion_pytorch_model.fp16.safetensors",
             "diffusion_pytorch_model.fp16.bin", "diffusion_pytorch_model.bf16.safetensors",
         ])
         let variantOnly = try folder(["model.fp16.safetensors", "pytorch_model.fp16.bin", "config.json"])
@@ -62,6 +63,75 @@ struct WeightFileTests {
         let reference = try AutoencoderKL(folder: source).decode(latents).scalars.map(\.bitPattern)
         for folder in [variant, Self.goldens.appendingPathComponent("vae")] {
             #expect(try AutoencoderKL(folder: folder).decode(latents).scalars.map(\.bitPattern) == reference, "\(folder.path)")
+        }
+    }
+
+    /// Shards' indexes stand for their file, right after the unsharded name, variants included;
+    /// the shards themselves are no variant.
+    @Test func shardIndexesAreCandidatesAndShardsAreNot() throws {
+        let sharded = try folder([
+            "diffusion_pytorch_model.fp16-00001-of-00002.safetensors", "diffusion_pytorch_model.fp16-00002-of-00002.safetensors",
+            "diffusion_pytorch_model.safetensors.index.fp16.json", "diffusion_pytorch_model.bin.index.json",
+            "diffusion_pytorch_model-00001-of-00002.bin",
+        ])
+        defer { try? FileManager.default.removeItem(at: sharded) }
+        #expect(WeightFile.diffusers.candidates(in: sharded) == [
+            "diffusion_pytorch_model.bin.index.json", "diffusion_pytorch_model.safetensors.index.fp16.json",
+        ])
+        let shardsOnly = try folder(["model-00001-of-00002.safetensors", "model.fp16-00001-of-00002.safetensors"])
+        defer { try? FileManager.default.removeItem(at: shardsOnly) }
+        #expect(!WeightFile.transformers.exists(in: shardsOnly))
+        #expect(TensorFiles.isShardIndex("model.safetensors.index.json") && TensorFiles.isShardIndex("pytorch_model.bin.index.fp16.json"))
+        #expect(!TensorFiles.isShardIndex("model.index.json") && !TensorFiles.isShardIndex("config.json"))
+    }
+
+    /// What save_pretrained(max_shard_size=...) writes (Tests/Goldens/checkpoints/generate_sharded.py):
+    /// safetensors shards, their fp16 variant and pickled `.bin` shards of the tiny VAE, and the
+    /// text encoder's shards, hold the unsharded file's tensors bit for bit, and the VAE decodes
+    /// exactly as the unsharded one.
+    @Test(arguments: [("vae", "vae"), ("vae-fp16", "vae"), ("vae-bin", "vae"), ("text_encoder", "text_encoder"),
+                      ("text_encoder-fp16", "text_encoder")])
+    func shardedWeightsAreTheirUnshardedFile(_ name: String, _ component: String) throws {
+        let folder = Self.goldens.appendingPathComponent("sharded/\(name)")
+        let kind: WeightFile = component == "vae" ? .diffusers : .transformers
+        let file = try kind.locate(in: folder)
+        #expect(TensorFiles.isShardIndex(file.lastPathComponent), "\(file.lastPathComponent)")
+        let sharded = try TensorFiles.open(file)
+        let plain = try TensorFiles.open(kind.locate(in: Self.goldens.appendingPathComponent("sd15/\(component)")))
+        #expect(sharded.names == plain.names)
+        for tensor in plain.names {
+            #expect(try sharded.tensor(named: tensor).scalars.map(\.bitPattern) == plain.tensor(named: tensor).scalars.map(\.bitPattern),
+                    "\(tensor)")
+        }
+        if component == "vae" {
+            let latents = Tensor(shape: [1, 4, 4, 4], values: (0..<64).map { Float($0 % 5) * 0.3 - 0.6 })
+            let reference = try AutoencoderKL(folder: Self.goldens.appendingPathComponent("sd15/vae")).decode(latents)
+            #expect(try AutoencoderKL(folder: folder).decode(latents).scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern))
+        }
+    }
+
+    /// A damaged index is an error naming it: a shard outside the folder, a tensor its shard lacks,
+    /// not an index at all.
+    @Test func badShardIndexesAreNamed() throws {
+        let url = try folder([])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let source = Self.goldens.appendingPathComponent("sharded/vae")
+        for shard in try FileManager.default.contentsOfDirectory(atPath: source.path) where shard.hasSuffix(".safetensors") {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(shard), to: url.appendingPathComponent(shard))
+        }
+        let index = url.appendingPathComponent("diffusion_pytorch_model.safetensors.index.json")
+        let cases = [
+            (#"{"weight_map": {"decoder.conv_in.bias": "../diffusion_pytorch_model-00001-of-00003.safetensors"}}"#, "not a file name beside"),
+            (#"{"weight_map": {"decoder.nothing": "diffusion_pytorch_model-00001-of-00003.safetensors"}}"#, "decoder.nothing"),
+            (#"{"weight_map": {"decoder.conv_in.bias": "diffusion_pytorch_model-00009-of-00009.safetensors"}}"#, "00009"),
+            (#"{"weight_map": 3}"#, "weight_map"),
+            (#"{"weight_map": {}}"#, "empty"),
+        ]
+        for (json, expected) in cases {
+            try Data(json.utf8).write(to: index)
+            let error = #expect(throws: SafeTensorsError.self) { try TensorFiles.open(index) }
+            let message = error.map(String.init(describing:)) ?? ""
+            #expect(message.contains(expected) && message.contains(url.lastPathComponent), "\(json): \(message)")
         }
     }
 

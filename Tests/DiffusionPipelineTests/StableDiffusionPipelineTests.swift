@@ -158,5 +158,9 @@ import Testing
     @Test func aFolderThatIsNoPipelineIsNamed() {
         let folder = Self.weights.appendingPathComponent("controlnets")
         #expect(throws: ModelFolderError.notAPipeline(folder)) { try StableDiffusionPipeline(folder: folder) }
+        // The message says what was expected and what is there.
+        let message = ModelFolderError.notAPipeline(folder).description
+        #expect(message.contains("no model_index.json and no single-file checkpoint") && message.hasSuffix("it holds: sd-1_5"),
+                "\(message)")
     }
 }

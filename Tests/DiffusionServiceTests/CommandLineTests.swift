@@ -98,6 +98,60 @@ import Testing
         let lost = try Self.run(Self.flags(folder), in: folder.url, stdout: false)
         #expect(lost.status != 0)
     }
+
+    /// `diffuse generate` killed with SIGKILL while it writes its assets (when its first
+    /// temporary file, its commit record, then its first sidecar appears), then the next start
+    /// (`diffuse assets list`): no temporary file or commit record is left, every PNG has its
+    /// sidecar, and the job's assets are listed all (when the kill came after the commit record)
+    /// or none.
+    @Test func killedWhileWritingAssetsLeavesAllOrNothing() throws {
+        let folder = try Self.inputs()
+        let assets = folder.url.appendingPathComponent("Assets")
+        let contents = { ((try? FileManager.default.contentsOfDirectory(atPath: assets.path)) ?? []).sorted() }
+        let list = { () throws -> [[String: Any]] in
+            let run = try Self.run(["assets", "list", "--assets", assets.path], in: folder.url)
+            #expect(run.status == 0, "\(run.output)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
+        }
+        #expect(try Self.run(Self.flags(folder), in: folder.url).status == 0)
+        let finished = try list().count
+        #expect(finished == 3, "the output and the two uploaded inputs")
+
+        let triggers: [(String, (String) -> Bool)] = [
+            ("temporary file", AtomicFile.isTemporary), ("commit record", { $0.hasPrefix(".commit-") }),
+            ("sidecar", { $0.hasPrefix("asset_") && $0.hasSuffix(".json") }),
+        ]
+        var caught: [String] = []
+        for (label, trigger) in triggers {
+            try FileManager.default.removeItem(at: assets)
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = Self.flags(folder)
+            process.currentDirectoryURL = folder.url
+            (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+            try process.run()
+            let deadline = Date(timeIntervalSinceNow: 300)
+            while process.isRunning && Date() < deadline {
+                if contents().contains(where: trigger) {
+                    kill(process.processIdentifier, SIGKILL)
+                    break
+                }
+            }
+            process.waitUntilExit()
+            let left = contents()
+            let state = "\(label): \(process.terminationReason == .uncaughtSignal ? "killed" : "finished") leaving \(left)"
+            caught.append(state)
+            let listed = try list().count
+            let after = contents()
+            #expect(!after.contains { AtomicFile.isTemporary($0) || $0.hasPrefix(".commit-") }, "\(state) -> \(after)")
+            let stems = { (suffix: String) in Set(after.filter { $0.hasSuffix(suffix) }.map { $0.dropLast(suffix.count) }) }
+            #expect(stems(".png") == stems(".json"), "\(state) -> \(after)")
+            #expect(listed == 0 || listed == finished, "\(state) -> \(listed) listed")
+            if left.contains(where: { $0.hasPrefix(".commit-") }) { #expect(listed == finished, "\(state)") }
+        }
+        // The test means something only if some kill landed while files were half written.
+        #expect(caught.contains { $0.contains(".tmp") || $0.contains(".commit-") }, "\(caught)")
+    }
 }
 
 /// The CLI's data URL form of an image file, rebuilt here to build the equivalent body.

@@ -3,21 +3,33 @@
 import DiffusionFormats
 import Foundation
 
-/// A ControlNet in its original single-file form (lllyasviel's `control_v11p_sd15_canny.pth` and the
-/// `.safetensors` repacks): the UNet encoder copy keyed `input_blocks`/`middle_block`, `zero_convs`,
-/// `middle_block_out` and `input_hint_block`, under `control_model.` or with no prefix.
+/// A ControlNet as one file with no config beside it, in the forms it is published in: the original
+/// layout (lllyasviel's `control_v11p_sd15_canny.pth` and the `.safetensors` repacks: the UNet
+/// encoder copy keyed `input_blocks`/`middle_block`, `zero_convs`, `middle_block_out` and
+/// `input_hint_block`, under `control_model.` or with no prefix; SDXL's with `label_emb`), or
+/// diffusers' own keys in a file of any name (SDXL ControlNets such as
+/// `diffusers/controlnet-canny-sdxl-1.0` and the `diffusers_xl_*` repacks; diffusers'
+/// `convert_controlnet_checkpoint` returns those as they are).
 public enum SingleFileControlNet {
     static let prefix = "control_model."
+    /// The key that tells a file in diffusers' names (`CHECKPOINT_KEY_NAMES["controlnet"]`).
+    static let diffusersKey = "controlnet_cond_embedding.conv_in.weight"
 
-    /// True when `file` holds an original-layout ControlNet.
+    /// True when `file` holds a ControlNet in either layout.
     public static func holdsControlNet(_ file: any TensorFile) -> Bool {
         file.info(prefix + "input_hint_block.0.weight") != nil || file.info("input_hint_block.0.weight") != nil
+            || file.info(diffusersKey) != nil
     }
 
     /// The ControlNet's tensors under diffusers' names.
     public static func weights(_ file: any TensorFile) throws -> RemappedTensorFile {
         guard holdsControlNet(file) else {
-            throw ModelLoadingError("\(file.url.path): not a single-file ControlNet: no 'input_hint_block.0.weight' (with or without '\(prefix)')")
+            throw ModelLoadingError(
+                "\(file.url.path): not a single-file ControlNet: no 'input_hint_block.0.weight' (with or without '\(prefix)') "
+                    + "nor diffusers' '\(diffusersKey)'")
+        }
+        if file.info(diffusersKey) != nil {
+            return try RemappedTensorFile(base: file, sources: Dictionary(uniqueKeysWithValues: file.names.map { ($0, .init($0)) }))
         }
         let prefixed = file.info(prefix + "input_hint_block.0.weight") != nil
         return try RemappedTensorFile(base: file, sources: UNetKeyMap.sources(file.names, prefix: prefixed ? prefix : ""))
