@@ -95,6 +95,23 @@ static void scale(const float *source, float factor, long count, float *destinat
     for (; j < count; j++) destination[j] = source[j] * factor;
 }
 
+typedef _Float16 vh __attribute__((ext_vector_type(CK_LANES)));
+
+/// F16C's `vcvtph2ps` on the AVX paths; the generic path converts in software (exact either way).
+static void widen(const uint16_t *source, float *destination, long count) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) {
+        vh h;
+        __builtin_memcpy(&h, source + j, sizeof h);
+        store(destination + j, __builtin_convertvector(h, vf));
+    }
+    for (; j < count; j++) {
+        _Float16 h;
+        __builtin_memcpy(&h, source + j, sizeof h);
+        destination[j] = (float)h;
+    }
+}
+
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the formula PyTorch's
 /// vectorized CPU `erf` (and so its GELU) uses: sign(x) (1 - t P(t) e^(-x^2)), t = 1 / (1 + p|x|).
 static inline vf vector_erf(vf x) {
@@ -206,4 +223,5 @@ const ckernels_table CK_TABLE(CK_ISA) = {
     .exponentiate_row = exponentiate_row,
     .scale = scale,
     .activate = activate,
+    .widen = widen,
 };

@@ -50,4 +50,11 @@ struct Kernels: @unchecked Sendable {
         }
         table.pointee.activate(kind, source, destination, count)
     }
+
+    /// `destination[j] = Float(source[j])` for `count` values, exactly.
+    func widen(_ source: UnsafePointer<Float16>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        UnsafeRawPointer(source).withMemoryRebound(to: UInt16.self, capacity: count) { bits in
+            table.pointee.widen(bits, destination, count)
+        }
+    }
 }

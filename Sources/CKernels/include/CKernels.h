@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /// The instruction sets a table is built for.
 typedef enum {
@@ -52,6 +53,9 @@ typedef struct {
 
     /// `destination[j] = activation(source[j])` (may be in place).
     void (*_Nonnull activate)(ckernels_activation activation, const float *_Nonnull source, float *_Nonnull destination, long count);
+
+    /// float16 (IEEE binary16 bits) to float32, exactly: `destination[j] = source[j]`.
+    void (*_Nonnull widen)(const uint16_t *_Nonnull source, float *_Nonnull destination, long count);
 } ckernels_table;
 
 /// The table built for `isa`, or NULL where this architecture does not build it (NEON on x86-64,
