@@ -36,12 +36,14 @@ let package = Package(
         // System libraries and C shims.
         // cpuid, and OpenBLAS loaded at run time so its core can be chosen before it initializes.
         .target(name: "CPlatform", path: "Sources/CPlatform", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // The runtime's hot kernels, built once per instruction set and chosen at start-up (Sources/DiffusionCore/ISA.swift).
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png16")]),
         // libjpeg-turbo (Debian's libjpeg62-turbo-dev) behind a shim, for the same longjmp reason as libpng.
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Kernels: tensors, BLAS matmul, SIMD convolution, norms, attention, threading.
-        .target(name: "DiffusionCore", dependencies: ["CPlatform"], swiftSettings: simdFlags),
+        .target(name: "DiffusionCore", dependencies: ["CPlatform", "CKernels"], swiftSettings: simdFlags),
         // File formats: safetensors, PNG, image resampling.
         .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG", "CJPEG"], swiftSettings: simdFlags),
         // Models: CLIP, UNet, VAE, ControlNet, IP-Adapter.

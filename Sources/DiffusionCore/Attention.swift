@@ -6,7 +6,8 @@ import Foundation
 /// Each head runs fused, a group of query rows against a block of keys at a time, with an online
 /// softmax (flash attention's scheme): the rows' scores against the block, their exponentials and
 /// their product with the values are computed while the block's scores are in cache, by one
-/// register-blocked SIMD kernel (`multiplyTile`) used for both products. Only
+/// register-blocked product kernel of the instruction set's C kernels (`Kernels.panelProduct`)
+/// used for both products. Only
 /// `groupRows x blockKeys` scores per thread exist at once: SD1.5 at 512x512 has 4096 tokens,
 /// whose full score matrix for 8 heads at batch 2 would be 1 GiB. The products have one short
 /// side (the head width: 40 to 160 in SD, 64 in SDXL), a shape at which BLAS ran at a third of
@@ -29,7 +30,7 @@ public enum Attention {
         return Profile.measure(.attention, flops: flops) {
             let output = Tensor(uninitializedShape: query.shape)
             let head = Head(queries: query.shape[1], keys: key.shape[1], width: query.shape[2], heads: heads,
-                            scale: scale, causal: causal)
+                            scale: scale, causal: causal, kernels: .current)
             ScratchPool.withFloats(head.packedFloats) { packed in
                 for b in 0..<query.shape[0] {
                     for h in 0..<heads {
@@ -48,24 +49,26 @@ public enum Attention {
         let queries, keys, width, dim: Int
         let alpha: Float
         let causal: Bool
-        /// Keys and head width rounded up to whole 16-column tiles (the padding is zeros).
+        /// Keys and head width rounded up to whole 16-column panels (the padding is zeros).
         let paddedKeys, paddedDim: Int
-
-        /// Query rows per register tile, and tiles per group sharing one pass over the keys.
-        static let tileRows = Tile.rows, groupTiles = 4
-        static var groupRows: Int { tileRows * groupTiles }
+        let kernels: Kernels
+        /// Query rows sharing one pass over the keys: whole register tiles, about 24 rows (4 tiles
+        /// of 6 on AVX2, 2 of 14 on AVX-512).
+        let groupRows: Int
         /// Keys per block: a block's scores (24 x 512, 48 KB) and its key and value panels (80 KB
         /// and 96 KB at SD1.5's head width of 40) stay in L2 while they are used. 512 keys ran
         /// about 3% faster than 256 (fewer rescales and reloads of the weighted values) and as
         /// fast as 1024 (`diffuse-bench ops --only attention`, alternating builds).
         static let blockKeys = 512
 
-        init(queries: Int, keys: Int, width: Int, heads: Int, scale: Float?, causal: Bool) {
+        init(queries: Int, keys: Int, width: Int, heads: Int, scale: Float?, causal: Bool, kernels: Kernels) {
             (self.queries, self.keys, self.width, dim) = (queries, keys, width, width / heads)
             alpha = scale ?? 1 / Float(width / heads).squareRoot()
             self.causal = causal
             paddedKeys = (keys + 15) / 16 * 16
             paddedDim = (dim + 15) / 16 * 16
+            self.kernels = kernels
+            groupRows = (24 + kernels.tileRows - 1) / kernels.tileRows * kernels.tileRows
         }
 
         /// `k^T` as `[paddedKeys / 16, dim, 16]`, then `v` as `[paddedDim / 16, keys, 16]`: each
@@ -96,13 +99,13 @@ public enum Attention {
 
         /// The head's output rows, a group of `groupRows` queries at a time, spread across the threads.
         func attend(_ query: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-            let groups = (queries + Head.groupRows - 1) / Head.groupRows
+            let groups = (queries + groupRows - 1) / groupRows
             Parallel.forEachRange(groups) { range in
-                ScratchPool.withFloats(Group.floats(paddedDim: paddedDim)) { scratch in
-                    let group = Group(scratch, paddedDim: paddedDim)
+                ScratchPool.withFloats(Group.floats(rows: groupRows, paddedDim: paddedDim)) { scratch in
+                    let group = Group(scratch, rows: groupRows, paddedDim: paddedDim, kernels: kernels)
                     for index in range {
-                        let first = index * Head.groupRows
-                        attend(group, query + first * width, firstQuery: first, rows: min(Head.groupRows, queries - first),
+                        let first = index * groupRows
+                        attend(group, query + first * width, firstQuery: first, rows: min(groupRows, queries - first),
                                packed, into: output + first * width)
                     }
                 }
@@ -125,24 +128,19 @@ public enum Attention {
                 weighValues(group, rows: rows, packed + dim * paddedKeys, block)
             }
             for r in 0..<rows {
-                scaleFloats(group.weighted + r * paddedDim, by: 1 / group.sums[r], count: dim, into: output + r * width)
+                kernels.scale(group.weighted + r * paddedDim, by: 1 / group.sums[r], count: dim, into: output + r * width)
             }
         }
 
-        /// `scores[r, j - block.lowerBound] = alpha * q_r . k_j` for the keys of `block`: each
-        /// 16-key panel is read once for all the group's tiles.
+        /// `scores[r, j - block.lowerBound] = alpha * q_r . k_j` for the keys of `block` (up to the
+        /// next 16, whose padded keys score 0).
         private func score(
             _ query: UnsafePointer<Float>, rows: Int, _ kT: UnsafePointer<Float>, _ block: Range<Int>,
             into scores: UnsafeMutablePointer<Float>
         ) {
-            for j in stride(from: block.lowerBound, to: block.upperBound, by: 16) {
-                for r in stride(from: 0, to: rows, by: Head.tileRows) {
-                    let tile = multiplyTile(query + r * width, lda: width, rows: min(Head.tileRows, rows - r),
-                                            kT + j * dim, ldb: 16, depth: dim)
-                    tile.store(scaledBy: alpha, rows: min(Head.tileRows, rows - r), columns: 16,
-                               to: scores + r * Head.blockKeys + j - block.lowerBound, ldc: Head.blockKeys)
-                }
-            }
+            kernels.panelProduct(query, lda: width, rows: rows, kT + block.lowerBound * dim, panelStride: dim * 16, depth: dim,
+                                 columns: (block.count + 15) / 16 * 16, alpha: alpha, accumulating: false,
+                                 into: scores, ldc: Head.blockKeys)
         }
 
         /// The block's scores to `exp(score - running maximum)`, zero where a causal mask hides the
@@ -153,7 +151,7 @@ public enum Attention {
                 let row = group.scores + r * Head.blockKeys
                 let visible = causal ? max(0, min(block.count, firstQuery + r + 1 - block.lowerBound)) : block.count
                 let old = group.maxima[r]
-                let new = visible > 0 ? max(old, rowMaximum(row, count: visible)) : old
+                let new = visible > 0 ? max(old, kernels.rowMaximum(row, count: visible)) : old
                 // No visible key yet, or only keys scoring -inf (from infinite inputs): the block
                 // adds nothing, those keys weigh zero as in a whole-row softmax (exp(-inf - -inf)
                 // would be NaN).
@@ -166,24 +164,17 @@ public enum Attention {
                     if old > -.infinity { group.rescale(row: r, by: expf(old - new)) }
                     group.maxima[r] = new
                 }
-                group.sums[r] += exponentiateRow(row, count: visible, maximum: new)
+                group.sums[r] += kernels.exponentiateRow(row, count: visible, maximum: new)
                 (row + visible).update(repeating: 0, count: block.count - visible)
             }
         }
 
         /// `weighted[r, c] (+)= sum_j p[r, j] v[j, c]` over the keys of `block` (the first block
-        /// sets), 16 columns of the head at a time.
+        /// sets), every 16-column panel of the head.
         private func weighValues(_ group: Group, rows: Int, _ v: UnsafePointer<Float>, _ block: Range<Int>) {
-            for c in stride(from: 0, to: dim, by: 16) {
-                for r in stride(from: 0, to: rows, by: Head.tileRows) {
-                    let (count, target) = (min(Head.tileRows, rows - r), group.weighted + r * paddedDim + c)
-                    let initial = block.lowerBound == 0 ? Tile() : Tile(loading: target, rows: count, ldc: paddedDim)
-                    let tile = multiplyTile(group.scores + r * Head.blockKeys, lda: Head.blockKeys, rows: count,
-                                            v + (c * keys + block.lowerBound * 16), ldb: 16, depth: block.count,
-                                            adding: initial)
-                    tile.store(scaledBy: 1, rows: count, columns: 16, to: target, ldc: paddedDim)
-                }
-            }
+            kernels.panelProduct(group.scores, lda: Head.blockKeys, rows: rows, v + block.lowerBound * 16, panelStride: keys * 16,
+                                 depth: block.count, columns: paddedDim, alpha: 1, accumulating: block.lowerBound > 0,
+                                 into: group.weighted, ldc: paddedDim)
         }
     }
 
@@ -192,15 +183,17 @@ public enum Attention {
     struct Group {
         let scores, maxima, sums, weighted: UnsafeMutablePointer<Float>
         let paddedDim: Int
+        let kernels: Kernels
 
-        static func floats(paddedDim: Int) -> Int { Head.groupRows * (Head.blockKeys + 2 + paddedDim) }
+        static func floats(rows: Int, paddedDim: Int) -> Int { rows * (Head.blockKeys + 2 + paddedDim) }
 
-        init(_ scratch: UnsafeMutablePointer<Float>, paddedDim: Int) {
+        init(_ scratch: UnsafeMutablePointer<Float>, rows: Int, paddedDim: Int, kernels: Kernels) {
             scores = scratch
-            maxima = scores + Head.groupRows * Head.blockKeys
-            sums = maxima + Head.groupRows
-            weighted = sums + Head.groupRows
+            maxima = scores + rows * Head.blockKeys
+            sums = maxima + rows
+            weighted = sums + rows
             self.paddedDim = paddedDim
+            self.kernels = kernels
         }
 
         /// Before the first block (whose weighted values are stored, not added).
@@ -212,7 +205,7 @@ public enum Attention {
         func rescale(row r: Int, by factor: Float) {
             sums[r] *= factor
             let row = weighted + r * paddedDim
-            scaleFloats(row, by: factor, count: paddedDim, into: row)
+            kernels.scale(row, by: factor, count: paddedDim, into: row)
         }
     }
 }

@@ -84,12 +84,13 @@ public enum Activation: Sendable {
 }
 
 extension Tensor {
-    /// The activation of every element, 8 lanes at a time.
+    /// The activation of every element, by the instruction set's vector kernel.
     public func applying(_ activation: Activation) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, dst = result.storage.pointer
+        let kernels = Kernels.current
         Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
-            activation.apply(src + range.lowerBound, dst + range.lowerBound, count: range.count)
+            kernels.apply(activation, src + range.lowerBound, dst + range.lowerBound, count: range.count)
         }
         return result
     }

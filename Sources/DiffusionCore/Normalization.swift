@@ -28,6 +28,7 @@ public struct GroupNorm: Sendable {
         let batch = x.shape[0]
         let pixels = x.count / (batch * channels)
         let y = Tensor(uninitializedShape: x.shape)
+        let kernels = Kernels.current
         for n in 0..<batch {
             let src = x.storage.pointer + n * pixels * channels
             let dst = y.storage.pointer + n * pixels * channels
@@ -36,7 +37,7 @@ public struct GroupNorm: Sendable {
                 for p in range {
                     let s = src + p * channels, d = dst + p * channels
                     for c in 0..<channels { d[c] = s[c] * scale[c] + shift[c] }
-                    activation?.apply(d, d, count: channels)
+                    if let activation { kernels.apply(activation, d, d, count: channels) }
                 }
             }
         }
@@ -137,49 +138,18 @@ extension Tensor {
     public func softmax() -> Tensor {
         var y = self
         let width = shape.last ?? 1
+        let kernels = Kernels.current
         y.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             Parallel.forEachRange(count / width, minimumPerThread: max(1, 8192 / width)) { rows in
-                for r in rows { softmaxRow(base + r * width, count: width) }
+                for r in rows {
+                    // Shifted by the row's maximum, as torch does.
+                    let row = base + r * width
+                    let sum = kernels.exponentiateRow(row, count: width, maximum: kernels.rowMaximum(row, count: width))
+                    kernels.scale(row, by: 1 / sum, count: width, into: row)
+                }
             }
         }
         return y
     }
-}
-
-/// Softmax of one row in place, shifted by its maximum as torch does; 8 lanes at a time.
-func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-    let inverse = 1 / exponentiateRow(row, count: count, maximum: rowMaximum(row, count: count))
-    scaleFloats(row, by: inverse, count: count, into: row)
-}
-
-/// The largest of `count` values.
-func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
-    let vectors = count / 8 * 8
-    var maxima = SIMD8<Float>(repeating: -.infinity)
-    for j in stride(from: 0, to: vectors, by: 8) {
-        let v = load8(row + j)
-        maxima = maxima.replacing(with: v, where: v .> maxima)
-    }
-    var maximum = maxima.max()
-    for j in vectors..<count { maximum = max(maximum, row[j]) }
-    return maximum
-}
-
-/// `row[j] = exp(row[j] - maximum)` in place; returns the sum of the results.
-func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
-    let vectors = count / 8 * 8
-    var sums = SIMD8<Float>()
-    for j in stride(from: 0, to: vectors, by: 8) {
-        let e = vectorExp(load8(row + j) - maximum)
-        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self)
-        sums += e
-    }
-    var sum = sums.sum()
-    for j in vectors..<count {
-        let e = expf(row[j] - maximum)
-        row[j] = e
-        sum += e
-    }
-    return sum
 }

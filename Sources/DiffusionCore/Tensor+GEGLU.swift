@@ -7,10 +7,11 @@ extension Tensor {
         let half = width / 2
         let result = Tensor(uninitializedShape: Array(shape.dropLast()) + [half])
         let src = storage.pointer, dst = result.storage.pointer
+        let kernels = Kernels.current
         Parallel.forEachRange(count / width, minimumPerThread: max(1, (1 << 14) / width)) { rows in
             for r in rows {
                 let s = src + r * width, d = dst + r * half
-                Activation.geluErf.apply(s + half, d, count: half)
+                kernels.apply(.geluErf, s + half, d, count: half)
                 for j in 0..<half { d[j] *= s[j] }
             }
         }

@@ -1,5 +1,5 @@
-/// The register-blocked micro-kernel of the runtime's own products: the direct convolution
-/// (`Conv2D+Direct.swift`) and both products of attention (`Attention.swift`).
+/// The register-blocked micro-kernel of the direct convolution (`Conv2D+Direct.swift`), still in
+/// Swift (attention's products run in the C kernels, `Kernels.panelProduct`).
 /// A 6-row x 16-column block of a product in twelve 8-lane accumulators, row-major: row r is
 /// `(acc.(2r), acc.(2r + 1))` (a homogeneous tuple is laid out contiguously).
 struct Tile {
@@ -8,15 +8,6 @@ struct Tile {
     var acc = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
 
     init() {}
-
-    /// The first `rows` rows of 16 floats from `c` (rows `ldc` apart); the other rows zero.
-    @inline(__always)
-    init(loading c: UnsafePointer<Float>, rows: Int, ldc: Int) {
-        withUnsafeMutableBytes(of: &acc) { raw in
-            let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            for r in 0..<rows { (values + 16 * r).update(from: c + r * ldc, count: 16) }
-        }
-    }
 
     /// Adds `sum_i row_r[i] b[i, 0..<16]` for i in `0..<depth` to row r, for the six rows `p0`...`p5`
     /// against 16 contiguous columns of `b` (rows `ldb` apart): a matrix product's micro-kernel,
@@ -71,18 +62,6 @@ struct Tile {
             }
         }
     }
-}
-
-/// `initial + sum_i a[r, i] b[i, 0..<16]` for up to 6 rows of `a`, `lda` apart (missing rows
-/// repeat the last, and are not stored).
-@inline(__always)
-func multiplyTile(
-    _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, ldb: Int, depth: Int, adding initial: Tile = Tile()
-) -> Tile {
-    func row(_ r: Int) -> UnsafePointer<Float> { a + min(r, rows - 1) * lda }
-    var tile = initial
-    tile.accumulate(row(0), row(1), row(2), row(3), row(4), row(5), b, ldb: ldb, depth: depth)
-    return tile
 }
 
 extension SIMD8 where Scalar == Float {

@@ -79,7 +79,7 @@ public struct WeightArray: @unchecked Sendable {
     func copyFloat32(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
         switch storage {
         case .float32(let tensor): destination.update(from: tensor.storage.pointer + range.lowerBound, count: range.count)
-        case .float16(let half): widen(half.pointer + range.lowerBound, into: destination, count: range.count)
+        case .float16(let half): Kernels.current.widen(half.pointer + range.lowerBound, into: destination, count: range.count)
         }
     }
 
@@ -88,9 +88,10 @@ public struct WeightArray: @unchecked Sendable {
         switch storage {
         case .float32(let tensor): return try body(tensor.storage.pointer)
         case .float16(let half):
+            let kernels = Kernels.current
             return try ScratchPool.withFloats(count) { buffer in
                 Parallel.forEachRange(count, minimumPerThread: 1 << 16) { range in
-                    widen(half.pointer + range.lowerBound, into: buffer + range.lowerBound, count: range.count)
+                    kernels.widen(half.pointer + range.lowerBound, into: buffer + range.lowerBound, count: range.count)
                 }
                 return try body(buffer)
             }
@@ -113,12 +114,6 @@ public struct WeightArray: @unchecked Sendable {
             return WeightArray(shape: newShape, storage: .float16(result))
         }
     }
-}
-
-/// float16 to float32; the plain loop compiles to F16C `vcvtph2ps`, 8 lanes per instruction.
-@inline(__always)
-func widen(_ source: UnsafePointer<Float16>, into destination: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { destination[i] = Float(source[i]) }
 }
 
 /// `destination[target(i)] = source[i]` for every i, in parallel (a permutation writes each target once).

@@ -141,13 +141,14 @@ import Testing
 }
 
 @Suite struct NormalizationTests {
-    @Test(arguments: [("sd", 8, Float(1e-5)), ("odd", 4, 1e-6), ("one_pixel", 32, 1e-5)])
-    func groupNorm(_ c: (name: String, groups: Int, epsilon: Float)) throws {
+    /// Once per instruction set this machine runs (the fused SiLU is a C kernel).
+    @Test(arguments: [("sd", 8, Float(1e-5)), ("odd", 4, 1e-6), ("one_pixel", 32, 1e-5)], ISA.supported)
+    func groupNorm(_ c: (name: String, groups: Int, epsilon: Float), isa: ISA) throws {
         let p = "groupnorm.\(c.name)"
         let norm = GroupNorm(groups: c.groups, epsilon: c.epsilon, weight: try Golden.tensor("\(p).weight"), bias: try Golden.tensor("\(p).bias"))
         let x = try Golden.image("\(p).x")
         expectClose(norm(x), try Golden.image("\(p).out"), tolerance: 1e-5, c.name)
-        expectClose(norm(x, activation: .silu), try Golden.image("\(p).out_silu"), tolerance: 1e-5, "\(c.name) + silu")
+        expectClose(try isa.run { norm(x, activation: .silu) }, try Golden.image("\(p).out_silu"), tolerance: 1e-5, "\(c.name) + silu, \(isa)")
     }
 
     @Test(arguments: ["clip", "odd"]) func layerNorm(_ name: String) throws {
@@ -156,8 +157,9 @@ import Testing
         expectClose(norm(try Golden.tensor("\(p).x")), try Golden.tensor("\(p).out"), tolerance: 1e-5, name)
     }
 
-    @Test func softmax() throws {
-        expectClose(try Golden.tensor("softmax.large.x").softmax(), try Golden.tensor("softmax.large.out"), tolerance: 1e-6, "softmax")
+    @Test(arguments: ISA.supported) func softmax(_ isa: ISA) throws {
+        let x = try Golden.tensor("softmax.large.x")
+        expectClose(try isa.run { x.softmax() }, try Golden.tensor("softmax.large.out"), tolerance: 1e-6, "softmax, \(isa)")
     }
 
     @Test func handComputedGroupNorm() {
@@ -168,11 +170,12 @@ import Testing
 }
 
 @Suite struct ActivationTests {
-    // libm's erff/expf/tanhf against torch's vectorized versions: a few ulp, so 1e-6 of scale.
-    @Test(arguments: [("silu", Activation.silu), ("gelu", .geluErf), ("gelu_tanh", .geluTanh), ("quick_gelu", .quickGELU)])
-    func matchesTorch(_ c: (name: String, activation: Activation)) throws {
+    // The C kernels' vector exp and erf against torch's vectorized versions: a few ulp, so 1e-6 of
+    // scale; once per instruction set this machine runs.
+    @Test(arguments: [("silu", Activation.silu), ("gelu", .geluErf), ("gelu_tanh", .geluTanh), ("quick_gelu", .quickGELU)], ISA.supported)
+    func matchesTorch(_ c: (name: String, activation: Activation), isa: ISA) throws {
         let x = try Golden.tensor("activation.x")
-        expectClose(x.applying(c.activation), try Golden.tensor("activation.\(c.name)"), tolerance: 1e-6, c.name)
+        expectClose(try isa.run { x.applying(c.activation) }, try Golden.tensor("activation.\(c.name)"), tolerance: 1e-6, "\(c.name), \(isa)")
     }
 }
 
@@ -203,27 +206,28 @@ import Testing
 @Suite struct AttentionTests {
     static let cases: [(name: String, heads: Int, causal: Bool)] = [("self", 2, false), ("causal", 5, true), ("cross", 2, false), ("odd", 3, false)]
 
-    @Test(arguments: cases) func matchesTorch(_ c: (name: String, heads: Int, causal: Bool)) throws {
+    /// Each golden once per instruction set this machine runs.
+    @Test(arguments: cases, ISA.supported) func matchesTorch(_ c: (name: String, heads: Int, causal: Bool), isa: ISA) throws {
         let p = "attention.\(c.name)"
         let (q, k, v) = (try Golden.tensor("\(p).q"), try Golden.tensor("\(p).k"), try Golden.tensor("\(p).v"))
         let expected = try Golden.tensor("\(p).out")
-        let whole = Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal)
-        expectClose(whole, expected, tolerance: 1e-4, c.name)
+        let whole = try isa.run { Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal) }
+        expectClose(whole, expected, tolerance: 1e-4, "\(c.name), \(isa)")
     }
 
     /// Shapes the goldens do not reach, against attention evaluated directly in double precision:
     /// several query groups per head, key counts and head widths that leave partial 16-column
     /// tiles, a causal mask over many groups, keys in two 512-key blocks (whose online softmax
     /// rescales the first block's sums) with and without a causal mask that hides the second block
-    /// from the first rows. Float32 sums over at most 700 keys: 1e-5.
+    /// from the first rows. Float32 sums over at most 700 keys: 1e-5. Once per instruction set.
     @Test(arguments: [
         (2, 100, 700, 2, 80, false), (1, 77, 77, 2, 128, true), (2, 30, 4, 1, 5, false), (1, 600, 600, 1, 24, true),
-    ])
-    func matchesADirectEvaluation(_ c: (batch: Int, queries: Int, keys: Int, heads: Int, width: Int, causal: Bool)) {
+    ], ISA.supported)
+    func matchesADirectEvaluation(_ c: (batch: Int, queries: Int, keys: Int, heads: Int, width: Int, causal: Bool), isa: ISA) throws {
         var generator = SplitMix(seed: 11)
         func random(_ shape: [Int]) -> Tensor { generator.tensor(shape) { 2 * $0 } }
         let (q, k, v) = (random([c.batch, c.queries, c.width]), random([c.batch, c.keys, c.width]), random([c.batch, c.keys, c.width]))
-        let actual = Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal)
+        let actual = try isa.run { Attention.scaledDotProduct(query: q, key: k, value: v, heads: c.heads, causal: c.causal) }
         let dim = c.width / c.heads
         var expected = [Float]()
         for b in 0..<c.batch {
@@ -245,21 +249,23 @@ import Testing
                 }
             }
         }
-        expectClose(actual, Tensor(shape: q.shape, values: expected), tolerance: 1e-5, "\(c)")
+        expectClose(actual, Tensor(shape: q.shape, values: expected), tolerance: 1e-5, "\(c), \(isa)")
     }
 
     /// Keys scoring -inf (an infinite feature) weigh zero, as in a whole-row softmax, also when
     /// they fill the whole first 512-key block: the result is attention over the other keys alone,
     /// bit for bit (the skipped block leaves zeros, then the same 88 keys run the same way).
-    @Test func keysScoringMinusInfinityWeighZero() {
+    @Test(arguments: ISA.supported) func keysScoringMinusInfinityWeighZero(_ isa: ISA) throws {
         var generator = SplitMix(seed: 13)
         // In [0.5, 2.5): positive queries, so the infinite feature scores -inf, not +inf.
         func random(_ shape: [Int]) -> Tensor { generator.tensor(shape) { 1.5 + $0 } }
         let (q, k, v) = (random([1, 3, 8]), random([1, 600, 8]), random([1, 600, 8]))
         var hidden = k.scalars
         for j in 0..<512 { hidden[j * 8] = -.infinity }
-        let actual = Attention.scaledDotProduct(query: q, key: Tensor(shape: k.shape, values: hidden), value: v, heads: 1)
-        let rest = Attention.scaledDotProduct(query: q, key: k.slice(axis: 1, 512..<600), value: v.slice(axis: 1, 512..<600), heads: 1)
+        let actual = try isa.run { Attention.scaledDotProduct(query: q, key: Tensor(shape: k.shape, values: hidden), value: v, heads: 1) }
+        let rest = try isa.run {
+            Attention.scaledDotProduct(query: q, key: k.slice(axis: 1, 512..<600), value: v.slice(axis: 1, 512..<600), heads: 1)
+        }
         let finite = actual.scalars.allSatisfy { $0.isFinite }
         #expect(finite)
         #expect(actual.scalars == rest.scalars)
@@ -320,13 +326,13 @@ struct SplitMix {
 
 @Suite struct SoftmaxTests {
     /// The vectorized exp inside softmax against the C library's, over rows long enough for the
-    /// 8-lane path and its tail, with scores from -90 (underflow) to 60: a few ulp at most, and
+    /// vector path and its tail, with scores from -90 (underflow) to 60: a few ulp at most, and
     /// at most the smallest normal float (1.2e-38) where e^x is subnormal and the vector path
     /// returns zero.
-    @Test(arguments: [1, 7, 8, 77, 4096]) func rowsMatchTheScalarDefinition(_ count: Int) {
+    @Test(arguments: [1, 7, 8, 77, 4096], ISA.supported) func rowsMatchTheScalarDefinition(_ count: Int, isa: ISA) throws {
         var generator = SplitMix(seed: UInt64(count))
         let scores = (0..<count).map { _ in 75 * generator.nextFloat() - 15 }
-        let softmax = Tensor(shape: [1, count], values: scores).softmax().scalars
+        let softmax = try isa.run { Tensor(shape: [1, count], values: scores).softmax().scalars }
         let maximum = scores.max()!
         let exps = scores.map { Double(expf($0 - maximum)) }
         let total = exps.reduce(0, +)

@@ -18,13 +18,15 @@ import Testing
         return generator.tensor(shape)
     }
 
-    @Test func widensExactly() {
-        // Normal, negative, largest finite, smallest subnormal, zero and negative zero.
-        let values: [Float16] = [1.5, -0.333, 65504, Float16(bitPattern: 1), 0, -0.0]
-        let weights = values.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: [2, 3]) }
-        #expect(weights.isFloat16 && weights.byteCount == 12 && weights.shape == [2, 3])
-        #expect(weights.widened().scalars.map(\.bitPattern) == values.map { Float($0).bitPattern })
-        #expect(weights.reshaped([3, 2]).widened().scalars == weights.widened().scalars)
+    /// On every instruction set this machine runs; 20 values, so the vector loop and its tail.
+    @Test(arguments: ISA.supported) func widensExactly(_ isa: ISA) throws {
+        // Normal, negative, largest finite, smallest subnormal, zero, negative zero, infinity.
+        let values: [Float16] = [1.5, -0.333, 65504, Float16(bitPattern: 1), 0, -0.0, -.infinity] + (0..<13).map { Float16($0) / 3 }
+        let weights = values.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: [4, 5]) }
+        #expect(weights.isFloat16 && weights.byteCount == 40 && weights.shape == [4, 5])
+        let widened = try isa.run { weights.widened() }
+        #expect(widened.scalars.map(\.bitPattern) == values.map { Float($0).bitPattern }, "\(isa)")
+        #expect(weights.reshaped([5, 4]).widened().scalars == weights.widened().scalars)
         #expect(WeightArray(Tensor(shape: [2], values: [1, 2])).byteCount == 8)
     }
 
