@@ -8,21 +8,21 @@ import Foundation
 ///
 /// All arithmetic is float64 as numpy's (the maps themselves come from float32 resizes), so the
 /// same maps give the same people.
-struct BodyPoseDecoder {
+public struct BodyPoseDecoder: Sendable {
     /// A candidate keypoint: position in pixels, heatmap value, and its index among all peaks.
-    struct Peak: Equatable, Sendable {
-        let x: Int
-        let y: Int
-        let score: Double
-        let id: Int
+    public struct Peak: Equatable, Sendable {
+        public let x: Int
+        public let y: Int
+        public let score: Double
+        public let id: Int
     }
 
     /// One person: per keypoint the index of its peak (nil when missing), the total score, and
     /// the number of keypoints.
-    struct Person: Equatable, Sendable {
-        var parts: [Double]
-        var score: Double
-        var count: Double
+    public struct Person: Equatable, Sendable {
+        public var parts: [Double]
+        public var score: Double
+        public var count: Double
     }
 
     /// The limbs as pairs of keypoints (1-based, as controlnet_aux's `limbSeq`).
@@ -45,8 +45,16 @@ struct BodyPoseDecoder {
     let heatmaps: [Double]
     let pafs: [Double]
 
+    public init(width: Int, height: Int, heatmaps: [Double], pafs: [Double]) {
+        precondition(heatmaps.count == width * height * 19 && pafs.count == width * height * 38, "pose maps of \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.heatmaps = heatmaps
+        self.pafs = pafs
+    }
+
     /// The candidates of each of the 18 keypoints, and the people.
-    func decode() -> (peaks: [Peak], people: [Person]) {
+    public func decode() -> (peaks: [Peak], people: [Person]) {
         let peaks = self.peaks()
         let candidates = peaks.reduce(into: [Peak]()) { $0 += $1 }
         let connections = Self.limbs.indices.map { self.connections(limb: $0, peaks: peaks) }
@@ -57,25 +65,38 @@ struct BodyPoseDecoder {
     /// as high as their four neighbours (zero past the border) and above 0.1, in row-major
     /// order, scored with the unsmoothed heatmap.
     func peaks() -> [[Peak]] {
+        // Each keypoint's map is independent: found in parallel, numbered in order after.
+        var found = [[(x: Int, y: Int, score: Double)]](repeating: [], count: 18)
+        let lock = NSLock()
+        Parallel.forEach(18) { part in
+            let points = localMaxima(part: part)
+            lock.lock()
+            found[part] = points
+            lock.unlock()
+        }
         var all: [[Peak]] = [], next = 0
-        for part in 0..<18 {
-            let map = (0..<(width * height)).map { heatmaps[$0 * 19 + part] }
-            let smooth = ScipyGaussianFilter.filter(map, width: width, height: height, sigma: 3)
-            var found: [Peak] = []
-            for y in 0..<height {
-                for x in 0..<width {
-                    let v = smooth[y * width + x]
-                    guard v > Self.peakThreshold else { continue }
-                    let up = y > 0 ? smooth[(y - 1) * width + x] : 0, down = y < height - 1 ? smooth[(y + 1) * width + x] : 0
-                    let left = x > 0 ? smooth[y * width + x - 1] : 0, right = x < width - 1 ? smooth[y * width + x + 1] : 0
-                    guard v >= up, v >= down, v >= left, v >= right else { continue }
-                    found.append(Peak(x: x, y: y, score: map[y * width + x], id: next))
-                    next += 1
-                }
-            }
-            all.append(found)
+        for points in found {
+            all.append(points.enumerated().map { Peak(x: $1.x, y: $1.y, score: $1.score, id: next + $0) })
+            next += points.count
         }
         return all
+    }
+
+    private func localMaxima(part: Int) -> [(x: Int, y: Int, score: Double)] {
+        let map = (0..<(width * height)).map { heatmaps[$0 * 19 + part] }
+        let smooth = ScipyGaussianFilter.filter(map, width: width, height: height, sigma: 3)
+        var found: [(x: Int, y: Int, score: Double)] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let v = smooth[y * width + x]
+                guard v > Self.peakThreshold else { continue }
+                let up = y > 0 ? smooth[(y - 1) * width + x] : 0, down = y < height - 1 ? smooth[(y + 1) * width + x] : 0
+                let left = x > 0 ? smooth[y * width + x - 1] : 0, right = x < width - 1 ? smooth[y * width + x + 1] : 0
+                guard v >= up, v >= down, v >= left, v >= right else { continue }
+                found.append((x, y, map[y * width + x]))
+            }
+        }
+        return found
     }
 
     /// A limb's connections: (peak id of A, peak id of B, score, index in A's candidates,

@@ -6,7 +6,7 @@ import Foundation
 /// length by 4 pixels, rotated along it) filled with 60% of its colour, then each keypoint a
 /// disc of radius 4 in its colour. Coordinates take controlnet_aux's round trip through
 /// normalized positions (`x / W * W`), truncated to integers where it truncates.
-enum BodyPoseDrawing {
+public enum BodyPoseDrawing {
     static let colors: [[Int]] = [
         [255, 0, 0], [255, 85, 0], [255, 170, 0], [255, 255, 0], [170, 255, 0], [85, 255, 0], [0, 255, 0],
         [0, 255, 85], [0, 255, 170], [0, 255, 255], [0, 170, 255], [0, 85, 255], [0, 0, 255], [85, 0, 255],
@@ -14,7 +14,7 @@ enum BodyPoseDrawing {
     ]
     static let stickWidth = 4
 
-    static func draw(_ people: [BodyPoseDecoder.Person], candidates: [BodyPoseDecoder.Peak], width: Int, height: Int) -> RGBImage {
+    public static func draw(_ people: [BodyPoseDecoder.Person], candidates: [BodyPoseDecoder.Peak], width: Int, height: Int) -> RGBImage {
         var drawing = OpenCVDrawing(canvas: RGBImage(width: width, height: height))
         let (w, h) = (Double(width), Double(height))
         for person in people {

@@ -34,6 +34,10 @@ public struct HEDDetector: Detector {
         return RGBImage(width: map.width, height: map.height, pixels: scribble.flatMap { [$0, $0, $0] })
     }
 
+    /// The network's five projections (scales 1 to 1/16, one channel) for an image already at
+    /// the detect size.
+    public func projections(_ input: RGBImage) -> [Tensor] { network(input) }
+
     /// HED's soft edge map (`scribble=False`) at the image's size, gray in three channels.
     public func edgeMap(_ image: RGBImage) -> RGBImage {
         let input = ControlNetAuxImage.resizeImage(image, resolution: detectResolution)

@@ -49,8 +49,12 @@ public struct OpenposeDetector: Detector {
                 Self.upsample(outputs.pafs, cropWidth: scaledWidth, cropHeight: scaledHeight, width: image.width, height: image.height))
     }
 
+    /// The network's last PAFs `[1, h/8, w/8, 38]` and heatmaps `[1, h/8, w/8, 19]` for a
+    /// `networkInput`.
+    public func networkOutputs(_ input: Tensor) -> (pafs: Tensor, heatmaps: Tensor) { model(input) }
+
     /// `padRightDownCorner(image, 8, 128)` then `float32(bgr) / 256 - 0.5`, NHWC.
-    static func networkInput(_ image: RGBImage) -> Tensor {
+    public static func networkInput(_ image: RGBImage) -> Tensor {
         let width = (image.width + 7) / 8 * 8, height = (image.height + 7) / 8 * 8
         var values = [Float](repeating: Float(128) / 256 - 0.5, count: width * height * 3)
         for y in 0..<image.height {
@@ -66,7 +70,7 @@ public struct OpenposeDetector: Detector {
 
     /// A network output enlarged 8x (Lanczos-4), cropped to the unpadded size, resized to
     /// `width` x `height` (`smart_resize`: area when the sum of the sides shrinks, else Lanczos-4).
-    static func upsample(_ output: Tensor, cropWidth: Int, cropHeight: Int, width: Int, height: Int) -> [Double] {
+    public static func upsample(_ output: Tensor, cropWidth: Int, cropHeight: Int, width: Int, height: Int) -> [Double] {
         let (h, w, c) = (output.shape[1], output.shape[2], output.shape[3])
         let enlarged = OpenCVResize.resize(output, width: w * 8, height: h * 8, interpolation: .lanczos4)
         let cropped = enlarged.slice(axis: 1, 0..<cropHeight).slice(axis: 2, 0..<cropWidth)

@@ -3,12 +3,50 @@ import Foundation
 
 /// `scipy.ndimage.gaussian_filter(plane, sigma)` on a float64 plane with scipy's defaults: a
 /// kernel of radius `int(4 * sigma + 0.5)`, mode `reflect` (the edge pixel repeated:
-/// `d c b a | a b c d`), filtered along rows of the first axis, then the second.
+/// `d c b a | a b c d`), filtered along the first axis (down columns), then the second.
+///
+/// The kernel is symmetric, so scipy sums the centre tap first, then each pair of taps at the
+/// same distance, added together before weighting; the same order here gives the same float64
+/// values. The column pass runs a row at a time over whole rows, which vectorizes.
 enum ScipyGaussianFilter {
     static func filter(_ plane: [Double], width: Int, height: Int, sigma: Double) -> [Double] {
-        let weights = kernel(sigma: sigma)
-        let down = correlate(plane, count: height, step: width, lines: width, lineStride: 1, weights: weights)
-        return correlate(down, count: width, step: 1, lines: height, lineStride: width, weights: weights)
+        let weights = kernel(sigma: sigma), radius = weights.count / 2
+        var down = [Double](repeating: 0, count: plane.count)
+        let rows = (-radius..<(height + radius)).map { reflect($0, height) }
+        plane.withUnsafeBufferPointer { input in
+            down.withUnsafeMutableBufferPointer { output in
+                for y in 0..<height {
+                    let out = output.baseAddress! + y * width, center = input.baseAddress! + rows[y + radius] * width
+                    for x in 0..<width { out[x] = center[x] * weights[radius] }
+                    for j in stride(from: 1, through: radius, by: 1) {
+                        let below = input.baseAddress! + rows[y + radius + j] * width
+                        let above = input.baseAddress! + rows[y + radius - j] * width
+                        let w = weights[radius + j]
+                        for x in 0..<width { out[x] += (below[x] + above[x]) * w }
+                    }
+                }
+            }
+        }
+        var result = [Double](repeating: 0, count: plane.count)
+        let columns = (-radius..<(width + radius)).map { reflect($0, width) }
+        down.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                var line = [Double](repeating: 0, count: width + 2 * radius)
+                for y in 0..<height {
+                    let row = input.baseAddress! + y * width, out = output.baseAddress! + y * width
+                    for i in line.indices { line[i] = row[columns[i]] }
+                    line.withUnsafeBufferPointer { line in
+                        let l = line.baseAddress! + radius
+                        for x in 0..<width {
+                            var sum = l[x] * weights[radius]
+                            for j in stride(from: 1, through: radius, by: 1) { sum += (l[x + j] + l[x - j]) * weights[radius + j] }
+                            out[x] = sum
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 
     /// `_gaussian_kernel1d(sigma, 0, radius)`: `exp(-0.5 / sigma^2 * x^2)` over `-radius...radius`,
@@ -18,26 +56,6 @@ enum ScipyGaussianFilter {
         let phi = (-radius...radius).map { exp(factor * Double($0 * $0)) }
         let sum = NumpySum.pairwise(phi)
         return phi.map { $0 / sum }
-    }
-
-    /// One 1-D correlation along an axis of `count` samples `step` apart, for `lines` lines
-    /// starting `lineStride` apart. The kernel is symmetric, so scipy sums the centre tap, then
-    /// each pair of taps at the same distance added first.
-    private static func correlate(_ input: [Double], count: Int, step: Int, lines: Int, lineStride: Int, weights: [Double]) -> [Double] {
-        let radius = weights.count / 2
-        let source = (-radius..<(count + radius)).map { reflect($0, count) }
-        var output = [Double](repeating: 0, count: input.count)
-        for line in 0..<lines {
-            let base = line * lineStride
-            for i in 0..<count {
-                var sum = input[base + source[i + radius] * step] * weights[radius]
-                for j in stride(from: 1, through: radius, by: 1) {
-                    sum += (input[base + source[i + radius + j] * step] + input[base + source[i + radius - j] * step]) * weights[radius + j]
-                }
-                output[base + i * step] = sum
-            }
-        }
-        return output
     }
 
     /// scipy's `reflect` mode: index -1 is 0, index n is n - 1, repeating with period 2n.

@@ -1,5 +1,5 @@
 import DiffusionCore
-@testable import DiffusionDetectors
+import DiffusionDetectors
 import DiffusionFormats
 import Foundation
 import Testing
@@ -23,7 +23,7 @@ import Testing
         let (detector, models) = try Self.detector()
         defer { try? FileManager.default.removeItem(at: models) }
         let input = ControlNetAuxImage.resizeImage(try Self.image("astronaut"), resolution: 512)
-        let projections = detector.network(input)
+        let projections = detector.projections(input)
         for i in 1...4 {
             let expected = try fixtures.tensor("astronaut.projections.\(i)")
             #expect(projections[i].shape == expected.shape)

@@ -1,5 +1,5 @@
 import DiffusionCore
-@testable import DiffusionDetectors
+import DiffusionDetectors
 import DiffusionFormats
 import Foundation
 import Testing
@@ -19,7 +19,7 @@ import Testing
         let scale = 0.5 * 368 / Double(input.height)
         let scaled = OpenCVResize.resize(input, width: Int(Double(input.width) * scale), height: Int(Double(input.height) * scale),
                                          interpolation: .area)
-        let outputs = detector.model(OpenposeDetector.networkInput(scaled))
+        let outputs = detector.networkOutputs(OpenposeDetector.networkInput(scaled))
         for (actual, name) in [(outputs.pafs, "network.pafs"), (outputs.heatmaps, "network.heatmaps")] {
             let expected = try fixtures.file.tensor(named: name).nchwToNHWC()
             #expect(actual.shape == expected.shape)
