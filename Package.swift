@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffusionCore", "DiffusionModels", "DiffusionPipeline", "DiffusionService",
+                "DiffusionCore", "DiffusionModels", "DiffusionPipeline", "DiffusionService", "DiffusionDetectors", "DiffusionFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/diffuse-bench", swiftSettings: simdFlags),

@@ -6,6 +6,8 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
     case unavailable(modality: String)
     /// The modality's detector needs a weights file the models directory does not have.
     case missingWeights(modality: String, file: String)
+    /// The weights file does not hold the network the detector expects.
+    case invalidWeights(modality: String, file: String, tensor: String, problem: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
             return "modality detection for '\(modality)' needs detectors/\(modality)/\(file) in the models "
                 + "directory (Docs/DETECTORS.md says where to get it), "
                 + "or send the \(modality) map itself with disableModalityDetection true"
+        case .invalidWeights(let modality, let file, let tensor, let problem):
+            return "detectors/\(modality)/\(file) is not the published \(modality) detector: its tensor '\(tensor)' \(problem)"
         }
     }
 

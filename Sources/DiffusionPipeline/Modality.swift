@@ -20,12 +20,41 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
 
     /// The detector that makes this modality's map, nil when the image is its own map (`illusion`).
     ///
-    /// - Throws: `DetectionError.unavailable` for a modality whose detector is not implemented yet.
+    /// - Throws: `DetectionError.unavailable` for a modality whose detector is not implemented yet;
+    ///   `.missingWeights` naming the file to install when its weights are not in the models directory.
     public func detector(modelsDirectory: URL) throws -> Detector? {
         switch self {
         case .canny: return CannyDetector(low: 100, high: 200)
         case .illusion: return nil
-        case .pose, .depth, .lines, .seg, .scribble, .lineart, .normalMap:
+        case .pose: return try OpenposeDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
+        case .scribble: return try HEDDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
+        case .depth, .lines, .seg, .lineart, .normalMap:
+            throw DetectionError.unavailable(modality: rawValue)
+        }
+    }
+
+    /// The published weights file its neural detector reads from `weightsDirectory`; nil when it
+    /// needs none (canny, illusion) or has no detector yet.
+    public var detectorWeightsFile: String? {
+        switch self {
+        case .pose: return OpenposeDetector.weightsFile
+        case .scribble: return HEDDetector.weightsFile
+        case .canny, .illusion, .depth, .lines, .seg, .lineart, .normalMap: return nil
+        }
+    }
+
+    /// Throws what `detector(modelsDirectory:)` would throw for an unimplemented detector or a
+    /// missing weights file, without loading any weights (request validation calls this).
+    public func checkDetector(modelsDirectory: URL) throws {
+        switch self {
+        case .canny, .illusion: return
+        case .pose, .scribble:
+            guard let file = detectorWeightsFile else { return }
+            let url = weightsDirectory(modelsDirectory: modelsDirectory).appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw DetectionError.missingWeights(modality: rawValue, file: file)
+            }
+        case .depth, .lines, .seg, .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }

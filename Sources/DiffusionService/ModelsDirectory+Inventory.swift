@@ -1,3 +1,4 @@
+import DiffusionDetectors
 import DiffusionModels
 import DiffusionPipeline
 import Foundation
@@ -80,9 +81,16 @@ extension ModelsDirectory {
 
     private func detectorState(_ modality: Modality) -> String {
         do {
-            return try modality.detector(modelsDirectory: url) == nil ? "no detector needed" : "built in"
+            try modality.checkDetector(modelsDirectory: url)
+        } catch DetectionError.missingWeights(_, let file) {
+            return "needs detectors/\(modality.rawValue)/\(file) (Docs/DETECTORS.md says where to get it)"
         } catch {
             return "not available yet (its weights would go in detectors/\(modality.rawValue)/)"
+        }
+        switch modality {
+        case .illusion: return "no detector needed"
+        case .canny: return "built in"
+        default: return "installed (detectors/\(modality.rawValue)/\(modality.detectorWeightsFile ?? ""))"
         }
     }
 

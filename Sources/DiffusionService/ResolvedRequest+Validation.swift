@@ -97,11 +97,12 @@ extension ResolvedRequest {
         return present.filter(\.1).map { "\($0.0) applies to Flux models only and is ignored" }
     }
 
-    /// With detection on, every modality needs a detector (or none, like `illusion`).
+    /// With detection on, every modality needs a detector (or none, like `illusion`) and its
+    /// weights file; the weights load later, once, in the model store.
     private static func checkDetectors(_ modalities: [ControlNetModality], models: ModelsDirectory) throws {
         for modality in modalities {
             do {
-                _ = try Modality(rawValue: modality.name)?.detector(modelsDirectory: models.url)
+                try Modality(rawValue: modality.name)?.checkDetector(modelsDirectory: models.url)
             } catch let error as DetectionError {
                 throw GenerationError.badRequest(error.description, field: "disableModalityDetection")
             }

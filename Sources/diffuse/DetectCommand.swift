@@ -13,12 +13,15 @@ struct DetectCommand: ParsableCommand {
         abstract: "Turn a control image into a modality's map (canny: white edges on black).",
         discussion: """
             Modalities: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")). canny is \
-            cv2.Canny(image, 100, 200) as controlnet_aux computes it; illusion has no detector \
-            and writes the image unchanged; the others need neural detectors that are not \
-            available yet. The output is written atomically: on any error no file is left.
+            cv2.Canny(image, 100, 200) as controlnet_aux computes it; pose (OpenPose body, \
+            detectors/pose/body_pose_model.pth) and scribble (HED with scribble=True, \
+            detectors/scribble/ControlNetHED.pth) run as controlnet_aux's detectors with weights \
+            from the models directory (Docs/DETECTORS.md); illusion has no detector and writes \
+            the image unchanged; the others are not available yet. The output is written \
+            atomically: on any error no file is left.
             """)
 
-    @Option(help: "The modality whose map to make, e.g. canny.")
+    @Option(help: "The modality whose map to make, e.g. canny, pose or scribble.")
     var modality: Modality
 
     @Option(help: ArgumentHelp("The control image, a PNG or JPEG file.", valueName: "file"),

@@ -20,8 +20,18 @@ import Testing
         #expect(try Modality.illusion.detector(modelsDirectory: models) == nil)
     }
 
-    @Test(arguments: [Modality.pose, .depth, .lines, .lineart, .scribble, .seg, .normalMap])
+    @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth")])
+    func neuralDetectorsNameTheirMissingFile(_ modality: Modality, file: String) {
+        let expected = DetectionError.missingWeights(modality: modality.rawValue, file: file)
+        #expect(modality.detectorWeightsFile == file)
+        #expect(throws: expected) { try modality.checkDetector(modelsDirectory: models) }
+        #expect(throws: expected) { try modality.detector(modelsDirectory: models) }
+        #expect(expected.description.contains("detectors/\(modality.rawValue)/\(file)"))
+    }
+
+    @Test(arguments: [Modality.depth, .lines, .lineart, .seg, .normalMap])
     func neuralModalitiesAreUnavailable(_ modality: Modality) {
+        #expect(throws: DetectionError.unavailable(modality: modality.rawValue)) { try modality.checkDetector(modelsDirectory: models) }
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
         #expect(error == .unavailable(modality: modality.rawValue))
         let message = String(describing: error!)

@@ -18,5 +18,6 @@ import Testing
         #expect(sd15.ipAdapters == ["style": "ip-adapter.safetensors", "character": "ip-adapter.safetensors"])
         #expect(inventory.detectors["canny"] == "built in" && inventory.detectors["illusion"] == "no detector needed")
         #expect(inventory.detectors["depth"]?.contains("detectors/depth/") == true)
+        #expect(inventory.detectors["pose"]?.hasPrefix("needs detectors/pose/body_pose_model.pth") == true)
     }
 }
