@@ -1,6 +1,7 @@
 import DiffusionCore
 import DiffusionFormats
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// Tensor.resizedBilinear against torch's `F.interpolate(mode="bilinear")`

@@ -1,6 +1,8 @@
 import DiffusionCore
+import DiffusionFormats
 import DiffusionPipeline
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// Whole pipelines from single files against diffusers' `from_single_file(config=<folder>)`
@@ -27,7 +29,7 @@ import Testing
     }
 
     /// The images diffusers makes from the same file, within the pipeline goldens' bar
-    /// (`GoldenImages.expectClose`: 6 levels at any pixel, 0.5 on average; float32 on both sides,
+    /// (`GoldenImageBar.expectClose`: 6 levels at any pixel, 0.5 on average; float32 on both sides,
     /// only the summation order differs). The two samples of a case differ from each other by
     /// up to 14 levels, 2.5 on average, so a wrong seed, weight or tokenization would show.
     @Test(arguments: cases) func imagesMatchDiffusersFromSingleFile(_ c: Case) throws {
@@ -41,7 +43,7 @@ import Testing
         #expect(images.count == c.numSamples)
         for (i, image) in images.enumerated() {
             let expected = try PNG.decode(Data(contentsOf: url.appendingPathComponent("expected_\(i).png")))
-            GoldenImages.expectClose(image, expected, "\(c.name) sample \(i)")
+            GoldenImageBar.expectClose(image, expected, "\(c.name) sample \(i)")
         }
     }
 }
