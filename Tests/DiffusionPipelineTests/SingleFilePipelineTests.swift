@@ -1,4 +1,5 @@
 import DiffusionCore
+import DiffusionFormats
 import DiffusionPipeline
 import Foundation
 import Testing
