@@ -15,8 +15,10 @@ import Darwin
 /// byte-range locks). Age alone would either wait hours or remove a slow writer's file.
 public final class AbandonedFile: @unchecked Sendable {
     /// How long an empty file is left alone even when unlocked: its writer may be between
-    /// creating it and locking it, the only moment a live writer's file is unlocked.
-    public static let emptyFileGrace: TimeInterval = 60
+    /// creating it and locking it (two consecutive system calls), the only moment a live
+    /// writer's file is unlocked. Were a writer stalled longer, removing its file would fail its
+    /// rename with an error, never leave a wrong file.
+    public static let emptyFileGrace: TimeInterval = 5
 
     public let url: URL
     private var descriptor: Int32

@@ -64,6 +64,23 @@ extension AssetStore {
         return assets
     }
 
+    /// Checks that assets can be written here (the folder is created if missing; `access(W_OK)`,
+    /// which sees permissions and read-only file systems, leaves no file behind if the process
+    /// is killed), so that a job on a read-only folder fails before it runs, not after.
+    ///
+    /// - Throws: `GenerationError` 500 saying the assets folder cannot be written, and why.
+    public func checkWritable() throws {
+        let reason: String
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            guard access(url.path, W_OK) != 0 else { return }
+            reason = String(cString: strerror(errno))
+        } catch {
+            reason = (error as NSError).localizedFailureReason ?? "it cannot be created"
+        }
+        throw GenerationError.internalError("the assets folder cannot be written: \(reason)")
+    }
+
     /// Carries out or removes what writers killed in this folder left, leaving what live
     /// writers (in this or other processes) are doing: call it when a process starts using the
     /// folder. Commit records whose writer died are carried out (their assets become listed);

@@ -60,6 +60,7 @@ public final class GenerationService: Sendable {
         do { _ = try store.loraSet(resolved.loras, for: resolved.model) } catch let error as LoRAError {
             throw GenerationError.badRequest(error.message, field: "concepts")
         }
+        try assets.checkWritable()
         var previews: [Asset] = []
         do {
             let images = try run(resolved, controlImage: controlImage, references: references) { report in

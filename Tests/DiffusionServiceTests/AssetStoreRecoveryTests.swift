@@ -137,3 +137,37 @@ import Testing
         #expect(lookup?.message.contains(store.url.path) == false)
     }
 }
+
+/// A read-only assets folder fails a job before it runs, naming the cause.
+@Suite(.enabled(if: getuid() == 0, "mounts a read-only tmpfs, which needs root (CI runs as root)"))
+struct ReadOnlyAssetsTests {
+    @Test func readOnlyFolderFailsBeforeTheFirstStep() throws {
+        let folder = try TemporaryFolder()
+        let assets = folder.url.appendingPathComponent("assets")
+        try FileManager.default.createDirectory(at: assets, withIntermediateDirectories: true)
+        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", assets.path]) == 0)
+        defer { _ = run("/bin/umount", [assets.path]) }
+        let service = GenerationService(models: JobOutcomeTests.root.appendingPathComponent("Weights"), assets: assets)
+        var steps = 0
+        let error = #expect(throws: GenerationError.self) {
+            try service.generate(try PromptSyntaxTests().request("a red house")) { _ in
+                steps += 1
+                return .proceed
+            }
+        }
+        #expect(steps == 0)
+        #expect(error?.status == 500 && error?.message.contains("the assets folder cannot be written") == true
+            && error?.message.contains("Read-only file system") == true, "\(String(describing: error))")
+    }
+}
+
+/// Runs `path` with `arguments` and returns its exit status (-1 when it cannot start).
+private func run(_ path: String, _ arguments: [String]) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return -1 }
+    process.waitUntilExit()
+    return process.terminationStatus
+}
