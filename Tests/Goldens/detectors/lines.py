@@ -106,7 +106,7 @@ def main():
         with torch.no_grad():
             x = np.concatenate([image, np.ones([*image.shape[:2], 1])], axis=-1).transpose(2, 0, 1)
             x = torch.from_numpy((x[None].astype("float32") / 127.5) - 1.0)
-            output = model(x)[0, :5].numpy()
+            output = np.ascontiguousarray(model(x)[0, :5].numpy())
             segments = pred_lines(image, model, [image.shape[0], image.shape[1]], 0.1, 0.1)
         detected = detector(image, 0.1, 0.1, detect_resolution=RESOLUTION, image_resolution=RESOLUTION, output_type="np")
         assert (detected[:, :, 0] == detected[:, :, 2]).all()
@@ -120,7 +120,7 @@ def main():
     h, w = image.shape[:2]
     output = constructed_output(h // 2, w // 2)
     tensors["constructed.input"] = image
-    tensors["constructed.output"] = output[0, :5].numpy()
+    tensors["constructed.output"] = np.ascontiguousarray(output[0, :5].numpy())
     for key, thr_v, thr_d in [("constructed", 0.1, 0.1), ("constructed.strict", 0.5, 20.0)]:
         stand_in = Constant(output)
         with torch.no_grad():
