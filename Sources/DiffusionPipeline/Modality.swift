@@ -20,14 +20,30 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
 
     /// The detector that makes this modality's map, nil when the image is its own map (`illusion`).
     ///
-    /// - Throws: `DetectionError.unavailable` for a modality whose detector is not implemented yet.
+    /// Neural detectors load their weights on first use; this only checks the file is there.
+    ///
+    /// - Throws: `DetectionError.unavailable` for a modality whose detector is not implemented yet,
+    ///   `.missingWeights` naming the file a neural detector needs when it is not installed.
     public func detector(modelsDirectory: URL) throws -> Detector? {
         switch self {
         case .canny: return CannyDetector(low: 100, high: 200)
+        case .depth: return MidasDetector(weights: try weightsFile(MidasDetector.weightsFile, modelsDirectory: modelsDirectory))
+        case .lines: return MLSDDetector(weights: try weightsFile(MLSDDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .illusion: return nil
-        case .pose, .depth, .lines, .seg, .scribble, .lineart, .normalMap:
+        case .pose, .seg, .scribble, .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
+    }
+
+    /// `<models>/detectors/<modality>/<name>`, the published file, or the same tensors converted
+    /// to safetensors under the same name with that extension.
+    private func weightsFile(_ name: String, modelsDirectory: URL) throws -> URL {
+        let published = weightsDirectory(modelsDirectory: modelsDirectory).appendingPathComponent(name)
+        let converted = published.deletingPathExtension().appendingPathExtension("safetensors")
+        guard let url = [published, converted].first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw DetectionError.missingWeights(modality: rawValue, file: name)
+        }
+        return url
     }
 
     /// Where this modality's neural detector finds its weights: `<models>/detectors/<modality>/`.
