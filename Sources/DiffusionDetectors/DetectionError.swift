@@ -6,8 +6,11 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
     case unavailable(modality: String)
     /// The modality's detector needs a weights file the models directory does not have.
     case missingWeights(modality: String, file: String)
-    /// The weights file does not hold the network the detector expects.
-    case invalidWeights(modality: String, file: String, tensor: String, problem: String)
+    /// The modality's weights file is there but is not the published network (a key or shape
+    /// differs, or it cannot be read).
+    case invalidWeights(modality: String, file: String, reason: String)
+    /// The image cannot go through the modality's network as it is (its size).
+    case invalidImage(modality: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,8 +22,11 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
             return "modality detection for '\(modality)' needs detectors/\(modality)/\(file) in the models "
                 + "directory (Docs/DETECTORS.md says where to get it), "
                 + "or send the \(modality) map itself with disableModalityDetection true"
-        case .invalidWeights(let modality, let file, let tensor, let problem):
-            return "detectors/\(modality)/\(file) is not the published \(modality) detector: its tensor '\(tensor)' \(problem)"
+        case .invalidWeights(let modality, let file, let reason):
+            return "detectors/\(modality)/\(file) in the models directory is not the published \(modality) "
+                + "detector (Docs/DETECTORS.md): \(reason)"
+        case .invalidImage(let modality, let reason):
+            return "the control image cannot go through the \(modality) detector: \(reason)"
         }
     }
 

@@ -2,43 +2,71 @@ import DiffusionCore
 import DiffusionFormats
 import Foundation
 
-/// A neural detector's weights file, opened from `<models>/detectors/<modality>/` as published
-/// (a PyTorch `.pth`/`.pt` through the safe pickle reader, or safetensors), with the checks that
-/// keep a wrong file from reaching a kernel: every error names the file and the tensor.
-struct DetectorWeights {
-    let file: any TensorFile
+/// A detector's weight file, read strictly (STYLE §3): every key the network asks for must be
+/// there with the shape it implies, and every key of the file must be read, but for the few the
+/// published file holds and the detector does not use (`checkAllUsed(ignoring:)`). Errors are
+/// `DetectionError.invalidWeights` naming the file and the full key.
+final class DetectorWeights: @unchecked Sendable {
     let modality: String
+    let url: URL
+    private let file: any TensorFile
+    private var used = Set<String>()
 
-    /// - Throws: `DetectionError.missingWeights` when the file is absent; the reader's error
-    ///   (naming the file) when it is not a readable checkpoint.
-    init(modality: String, file name: String, in directory: URL) throws {
-        let url = directory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw DetectionError.missingWeights(modality: modality, file: name)
-        }
+    init(modality: String, url: URL) throws {
         self.modality = modality
-        file = url.pathExtension == "safetensors" ? try SafeTensorsFile(contentsOf: url) : try TorchCheckpoint(contentsOf: url)
-    }
-
-    /// The convolution `prefix.weight` (`[out, in, k, k]`) and `prefix.bias`, checked to take
-    /// `inChannels` channels; `padding` keeps the size for an odd kernel (`k / 2`).
-    func conv(_ prefix: String, inChannels: Int) throws -> Conv2D {
-        let weight = try file.weights(named: prefix + ".weight"), bias = try file.tensor(named: prefix + ".bias")
-        let shape = weight.shape
-        guard shape.count == 4, shape[1] == inChannels, shape[2] == shape[3], shape[2] % 2 == 1, bias.shape == [shape[0]] else {
-            throw invalid(prefix + ".weight", "has shape \(shape) and bias \(bias.shape): expected [out, \(inChannels), k, k], k odd, and [out]")
+        self.url = url
+        do {
+            file = try TensorFiles.open(url)
+        } catch {
+            throw DetectionError.invalidWeights(modality: modality, file: url.lastPathComponent, reason: "\(error)")
         }
-        return Conv2D(weight: weight, bias: bias, padding: shape[2] / 2)
     }
 
-    /// A tensor of exactly `shape`.
-    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        let tensor = try file.tensor(named: name)
-        guard tensor.shape == shape else { throw invalid(name, "has shape \(tensor.shape), expected \(shape)") }
-        return tensor
+    /// The scope of keys starting with nothing: keys as the checkpoint names them.
+    var root: Scope { Scope(weights: self, prefix: "") }
+
+    func fail(_ reason: String) -> DetectionError {
+        DetectionError.invalidWeights(modality: modality, file: url.lastPathComponent, reason: reason)
     }
 
-    func invalid(_ tensor: String, _ problem: String) -> DetectionError {
-        .invalidWeights(modality: modality, file: file.url.lastPathComponent, tensor: tensor, problem: problem)
+    func contains(_ key: String) -> Bool { file.info(key) != nil }
+
+    /// The stored shape of `key`.
+    func shape(_ key: String) throws -> [Int] {
+        guard let info = file.info(key) else { throw fail("missing weight '\(key)'") }
+        return info.shape
+    }
+
+    /// Reads `key` as float32, checking its shape when given, and marks it used.
+    func tensor(_ key: String, shape expected: [Int]? = nil) throws -> Tensor {
+        let stored = try shape(key)
+        if let expected, stored != expected {
+            throw fail("weight '\(key)' has shape \(stored), the network implies \(expected)")
+        }
+        used.insert(key)
+        do { return try file.tensor(named: key) } catch { throw fail("weight '\(key)': \(error)") }
+    }
+
+    /// Throws when a key of the file was never read and `ignoring` does not excuse it.
+    func checkAllUsed(ignoring: (String) -> Bool = { _ in false }) throws {
+        let unused = file.names.filter { !used.contains($0) && !ignoring($0) }
+        guard unused.isEmpty else {
+            throw fail("\(unused.count) unexpected weights, such as '\(unused[0])'")
+        }
+    }
+
+    /// A key prefix: `w["blocks"][3]["attn"]` reads `blocks.3.attn.<name>`, the construction
+    /// path being the checkpoint key.
+    struct Scope {
+        let weights: DetectorWeights
+        let prefix: String
+
+        subscript(_ name: String) -> Scope { Scope(weights: weights, prefix: key(name)) }
+        subscript(_ index: Int) -> Scope { self[String(index)] }
+
+        func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "." + name }
+        func tensor(_ name: String, shape: [Int]? = nil) throws -> Tensor { try weights.tensor(key(name), shape: shape) }
+        func shape(_ name: String) throws -> [Int] { try weights.shape(key(name)) }
+        func contains(_ name: String) -> Bool { weights.contains(key(name)) }
     }
 }

@@ -28,7 +28,9 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .illusion: return nil
         case .pose: return try OpenposeDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
         case .scribble: return try HEDDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
-        case .depth, .lines, .seg, .lineart, .normalMap:
+        case .depth: return MidasDetector(weights: try weightsFile(MidasDetector.weightsFile, modelsDirectory: modelsDirectory))
+        case .lines: return MLSDDetector(weights: try weightsFile(MLSDDetector.weightsFile, modelsDirectory: modelsDirectory))
+        case .seg, .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }
@@ -39,7 +41,9 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         switch self {
         case .pose: return OpenposeDetector.weightsFile
         case .scribble: return HEDDetector.weightsFile
-        case .canny, .illusion, .depth, .lines, .seg, .lineart, .normalMap: return nil
+        case .depth: return MidasDetector.weightsFile
+        case .lines: return MLSDDetector.weightsFile
+        case .canny, .illusion, .seg, .lineart, .normalMap: return nil
         }
     }
 
@@ -48,15 +52,23 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
     public func checkDetector(modelsDirectory: URL) throws {
         switch self {
         case .canny, .illusion: return
-        case .pose, .scribble:
+        case .pose, .scribble, .depth, .lines:
             guard let file = detectorWeightsFile else { return }
-            let url = weightsDirectory(modelsDirectory: modelsDirectory).appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw DetectionError.missingWeights(modality: rawValue, file: file)
-            }
-        case .depth, .lines, .seg, .lineart, .normalMap:
+            _ = try weightsFile(file, modelsDirectory: modelsDirectory)
+        case .seg, .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
+    }
+
+    /// `<models>/detectors/<modality>/<name>`, the published file, or the same tensors converted
+    /// to safetensors under the same name with that extension.
+    private func weightsFile(_ name: String, modelsDirectory: URL) throws -> URL {
+        let published = weightsDirectory(modelsDirectory: modelsDirectory).appendingPathComponent(name)
+        let converted = published.deletingPathExtension().appendingPathExtension("safetensors")
+        guard let url = [published, converted].first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw DetectionError.missingWeights(modality: rawValue, file: name)
+        }
+        return url
     }
 
     /// Where this modality's neural detector finds its weights: `<models>/detectors/<modality>/`.

@@ -20,7 +20,8 @@ import Testing
         #expect(try Modality.illusion.detector(modelsDirectory: models) == nil)
     }
 
-    @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth")])
+    @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth"),
+                       (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth")])
     func neuralDetectorsNameTheirMissingFile(_ modality: Modality, file: String) {
         let expected = DetectionError.missingWeights(modality: modality.rawValue, file: file)
         #expect(modality.detectorWeightsFile == file)
@@ -29,7 +30,7 @@ import Testing
         #expect(expected.description.contains("detectors/\(modality.rawValue)/\(file)"))
     }
 
-    @Test(arguments: [Modality.depth, .lines, .lineart, .seg, .normalMap])
+    @Test(arguments: [Modality.lineart, .seg, .normalMap])
     func neuralModalitiesAreUnavailable(_ modality: Modality) {
         #expect(throws: DetectionError.unavailable(modality: modality.rawValue)) { try modality.checkDetector(modelsDirectory: models) }
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
@@ -46,6 +47,25 @@ import Testing
             == ["canny", "pose", "depth", "lines", "seg", "scribble", "lineart", "normal-map", "illusion"])
         #expect(Set(ModelFamily.sdxl.modalities) == ["canny", "pose", "depth", "seg", "illusion", "scribble"])
         #expect(Modality(rawValue: "normal-map") == .normalMap && Modality(rawValue: "normal_map") == nil)
+    }
+
+    /// Depth and lines need their published files under detectors/<modality>/; a missing one is
+    /// named in the error, and the file is only checked for, not read, until the first detection.
+    @Test(arguments: [(Modality.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth")])
+    func neuralDetectorsNeedTheirPublishedFile(_ modality: Modality, _ file: String) throws {
+        let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
+        #expect(error == .missingWeights(modality: modality.rawValue, file: file))
+        #expect(String(describing: error!).contains("detectors/\(modality.rawValue)/\(file)"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("modality-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let weights = modality.weightsDirectory(modelsDirectory: folder)
+        try FileManager.default.createDirectory(at: weights, withIntermediateDirectories: true)
+        try Data().write(to: weights.appendingPathComponent(file))
+        #expect(try modality.detector(modelsDirectory: folder)?.modality == modality.rawValue)
+        try FileManager.default.removeItem(at: weights.appendingPathComponent(file))
+        let converted = (file as NSString).deletingPathExtension + ".safetensors"
+        try Data().write(to: weights.appendingPathComponent(converted))
+        #expect(try modality.detector(modelsDirectory: folder)?.modality == modality.rawValue)
     }
 
     @Test func neuralWeightsLiveUnderDetectors() {
