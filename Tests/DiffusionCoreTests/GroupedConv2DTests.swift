@@ -1,6 +1,7 @@
 import DiffusionCore
 import DiffusionFormats
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// GroupedConv2D and BatchNorm folding against PyTorch (Tests/Goldens/core/grouped_conv.py).

@@ -2,6 +2,7 @@ import DiffusionCore
 import DiffusionDetectors
 import DiffusionFormats
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// The lines detector against controlnet_aux's MLSDdetector (Tests/Goldens/detectors/lines.py):

@@ -2,6 +2,7 @@ import DiffusionCore
 import DiffusionDetectors
 import DiffusionFormats
 import Foundation
+import DiffusionTestSupport
 import Testing
 
 /// The depth detector against controlnet_aux's MidasDetector (Tests/Goldens/detectors/depth.py):
