@@ -5,9 +5,9 @@ import DiffusionPipeline
 import Foundation
 import Testing
 
-/// The trained tiny model of Weights/Training (in Weights/Trained) draws what it is asked: its images
+/// The trained tiny model of Weights/Training (the default models of Weights/) draws what it is asked: its images
 /// follow the control image's edges, the prompt's colour and the reference's palette, and the runtime
-/// computes diffusers' images for it. The random model of Weights/ fails the same three measures, which
+/// computes diffusers' images for it. The random model of Tests/Fixtures/Weights fails the same three measures, which
 /// shows they measure steering and not chance. Fixtures: Tests/Goldens/trained/generate.py.
 @Suite(.serialized) struct TrainedModelTests {
     struct EdgeCase: Decodable { let seed: UInt64; let prompt, control: String }
@@ -40,8 +40,8 @@ import Testing
     }
 
     static let fixtures = GoldenImages.root.appendingPathComponent("Tests/Goldens/trained")
-    static let trained = Models(directory: GoldenImages.root.appendingPathComponent("Weights/Trained"), pipeline: "shapes-sd15")
-    static let random = Models(directory: GoldenImages.root.appendingPathComponent("Weights"), pipeline: "tiny-sd15")
+    static let trained = Models(directory: GoldenImages.root.appendingPathComponent("Weights"), pipeline: "shapes-sd15")
+    static let random = Models(directory: GoldenImages.root.appendingPathComponent("Tests/Fixtures/Weights"), pipeline: "tiny-sd15")
 
     static func cases() throws -> Cases {
         let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: fixtures.appendingPathComponent("cases.json")))

@@ -36,8 +36,9 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer, CLIPVisio
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE.parent
-TOKENIZER = WEIGHTS / "tiny-sd15" / "tokenizer"
-SCHEDULER = WEIGHTS / "tiny-sd15" / "scheduler" / "scheduler_config.json"
+RANDOM = WEIGHTS.parent / "Tests" / "Fixtures" / "Weights" / "tiny-sd15"  # the random model: its tokenizer and scheduler config
+TOKENIZER = RANDOM / "tokenizer"
+SCHEDULER = RANDOM / "scheduler" / "scheduler_config.json"
 
 SIZE = 64
 COLORS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (235, 210, 40),
@@ -443,7 +444,9 @@ def write_json(path, payload):
 
 def export(out, vae, text_encoder, unet, controlnet, image_encoder, ip_state):
     pipeline = out / "shapes-sd15"
-    shutil.rmtree(out, ignore_errors=True)
+    folders = (pipeline, out / "controlnets" / "sd-1_5" / "canny", out / "ip-adapters" / "sd-1_5" / "style")
+    for folder in folders:  # only what this script writes: --out is the default models directory
+        shutil.rmtree(folder, ignore_errors=True)
     save_f16(vae, pipeline / "vae")
     save_f16(text_encoder, pipeline / "text_encoder")
     save_f16(unet, pipeline / "unet")
@@ -462,7 +465,7 @@ def export(out, vae, text_encoder, unet, controlnet, image_encoder, ip_state):
         adapter = out / "ip-adapters" / "sd-1_5" / "style"
         save_f16(image_encoder, adapter / "image_encoder")
         save_file(ip_state, adapter / "ip-adapter.safetensors")
-    total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    total = sum(f.stat().st_size for folder in folders for f in folder.rglob("*") if f.is_file())
     print(f"exported {out} ({total / 1e6:.1f} MB)", flush=True)
 
 
@@ -471,7 +474,7 @@ def export(out, vae, text_encoder, unet, controlnet, image_encoder, ip_state):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=WEIGHTS / "Trained")
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
     parser.add_argument("--state", type=Path, default=HERE / "state")
     parser.add_argument("--minutes-vae", type=float, default=8)
     parser.add_argument("--minutes-unet", type=float, default=40)
