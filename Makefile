@@ -6,11 +6,11 @@ PACKAGES := libopenblas-dev libpng-dev libjpeg62-turbo-dev
 
 .PHONY: demo test examples dependencies
 
-## demo: generate demo.png from the default model, the example control image and reference.
+## demo: generate demo.png from the default (trained) model, the example control image and reference.
 demo: dependencies
-	$(SWIFT) run -c release diffuse generate --prompt "a red house by a lake, oil painting" \
+	$(SWIFT) run -c release diffuse generate --prompt "a blue circle above a yellow star" \
 		--control-image Examples/images/control.png --reference Examples/images/style.png \
-		--width 64 --height 64 --steps 20 --seed 42 -o demo.png
+		--width 64 --height 64 --steps 20 --seed 44 -o demo.png
 	@echo "wrote demo.png"
 
 ## test: what CI runs.

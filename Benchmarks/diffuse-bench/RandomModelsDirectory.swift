@@ -32,7 +32,7 @@ struct RandomModelsDirectory {
             ("ip-adapters/sd-1_5/style", "ip-adapter", "sd-1_5", "ip-adapter.safetensors"),
             ("ip-adapters/sd-1_5/style/image_encoder", "image_encoder", "vit-h", transformers),
         ],
-        tinyModel: "Weights/tiny-sd15", copied: pipelineFiles(tokenizers: ["tokenizer"]),
+        tinyModel: "Tests/Fixtures/Weights/tiny-sd15", copied: pipelineFiles(tokenizers: ["tokenizer"]),
         request: "generate/request.json")
 
     /// SDXL base (about 11 GB): UNet, VAE, CLIP ViT-L and OpenCLIP bigG text encoders; a ControlNet

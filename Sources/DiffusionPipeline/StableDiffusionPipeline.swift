@@ -8,7 +8,7 @@ import Foundation
 /// ControlNets and reference images. It knows nothing of JSON, assets or jobs, and writes nothing.
 ///
 /// ```swift
-/// let pipeline = try StableDiffusionPipeline(folder: URL(fileURLWithPath: "Weights/tiny-sd15"))
+/// let pipeline = try StableDiffusionPipeline(folder: URL(fileURLWithPath: "Weights/shapes-sd15"))
 /// let images = try pipeline.generate(GenerationParameters(prompt: "a red circle", width: 64, height: 64, steps: 4))
 /// ```
 ///

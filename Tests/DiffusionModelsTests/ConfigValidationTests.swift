@@ -6,15 +6,15 @@ import Testing
 import Glibc
 #endif
 
-/// Damaged copies of the tiny models' configs (Weights/), each one value changed: every value
+/// Damaged copies of the tiny models' configs (Tests/Fixtures/Weights/), each one value changed: every value
 /// that used to trap (negative layer counts, zero channels, sizes whose weight shapes overflow)
 /// or made NaN (a non-positive norm epsilon) is an error naming the file and the field.
 struct ConfigValidationTests {
     private static let weights = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Weights")
+        .appendingPathComponent("Tests/Fixtures/Weights")
 
-    /// The config at `path` under Weights/ with `key` set to `value` (JSON text), in a fresh folder.
+    /// The config at `path` under Tests/Fixtures/Weights/ with `key` set to `value` (JSON text), in a fresh folder.
     private func damaged(_ path: String, _ key: String, _ value: String) throws -> URL {
         let data = try Data(contentsOf: Self.weights.appendingPathComponent(path))
         var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -12,7 +12,7 @@ import Testing
         .deletingLastPathComponent()
     static let golden = try! SafeTensorsFile(contentsOf: root.appendingPathComponent("Tests/Goldens/controlnet/controlnet.safetensors"))
     static let families: [(name: String, models: String, modelId: String, family: String)] = [
-        ("sd15", "Weights", "tiny-sd15", "sd-1_5"),
+        ("sd15", "Tests/Fixtures/Weights", "tiny-sd15", "sd-1_5"),
         ("sdxl", "Tests/Goldens/pipeline/models", "tiny-sdxl", "sd-xl"),
     ]
 
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func aControlImageOfTheWrongSizeIsAnError() throws {
-        let net = try controlNet("Weights", "sd-1_5", "canny")
+        let net = try controlNet("Tests/Fixtures/Weights", "sd-1_5", "canny")
         #expect(throws: ModelInputError.self) {
             try net(Tensor(shape: [1, 8, 8, 4]), timesteps: [1], encoderHiddenStates: Tensor(shape: [1, 77, 32]),
                     controlImage: Tensor(shape: [1, 32, 32, 3]), conditioningScale: 1)
@@ -68,9 +68,9 @@ import Testing
     }
 
     @Test func aControlNetForAnotherUNetNamesItsConfigAndTheDimension() throws {
-        let sd15 = try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Weights/tiny-sd15/unet"))
+        let sd15 = try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15/unet"))
         let folder = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models/controlnets/sd-xl/canny")
-        try controlNet("Weights", "sd-1_5", "canny").checkFits(sd15, folder: folder)
+        try controlNet("Tests/Fixtures/Weights", "sd-1_5", "canny").checkFits(sd15, folder: folder)
         #expect { try ControlNetModel(folder: folder).checkFits(sd15, folder: folder) } throws: {
             "\($0)".contains("sd-xl/canny/config.json") && "\($0)".contains("cross_attention_dim")
         }
@@ -80,7 +80,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("controlnet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let source = Self.root.appendingPathComponent("Weights/controlnets/sd-1_5/canny/config.json")
+        let source = Self.root.appendingPathComponent("Tests/Fixtures/Weights/controlnets/sd-1_5/canny/config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
         config["global_pool_conditions"] = true
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))

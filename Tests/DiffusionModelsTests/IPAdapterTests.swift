@@ -10,7 +10,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let golden = try! SafeTensorsFile(contentsOf: root.appendingPathComponent("Tests/Goldens/ipadapter/encoder_unet.safetensors"))
-    static let adapters = root.appendingPathComponent("Weights/ip-adapters/sd-1_5")
+    static let adapters = root.appendingPathComponent("Tests/Fixtures/Weights/ip-adapters/sd-1_5")
 
     func tensor(_ name: String, nchw: Bool = false) throws -> Tensor {
         let t = try Self.golden.tensor(named: name)
@@ -18,7 +18,7 @@ import Testing
     }
 
     func unet() throws -> UNet2DConditionModel {
-        try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Weights/tiny-sd15/unet"))
+        try UNet2DConditionModel(folder: Self.root.appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15/unet"))
     }
 
     // 1e-4 relative: three float32 transformer layers and a projection, summed in other orders than PyTorch.

@@ -9,7 +9,7 @@ enum LoRAGoldens {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let directory = root.appendingPathComponent("Tests/Goldens/lora")
-    static let sd15 = root.appendingPathComponent("Weights/tiny-sd15")
+    static let sd15 = root.appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15")
     static let sdxl = root.appendingPathComponent("Tests/Goldens/pipeline/models/tiny-sdxl")
 
     static func file(_ name: String) throws -> SafeTensorsFile {

@@ -9,7 +9,7 @@ import Testing
 struct NonFiniteWeightsTests {
     private static let tinyVAE = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Weights/tiny-sd15/vae")
+        .appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15/vae")
 
     /// A copy of the tiny VAE whose every weight is `value`, in float16 as the original.
     private func poisonedVAE(_ value: Float) throws -> URL {

@@ -8,7 +8,7 @@ import Testing
 /// loading wherever safetensors do (Tests/Goldens/checkpoints, made by its generate.py).
 struct WeightFileTests {
     static let goldens = UNetGoldens.root.appendingPathComponent("checkpoints")
-    static let weights = UNetGoldens.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Weights")
+    static let weights = UNetGoldens.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/Weights")
 
     /// A temporary folder holding empty files of the given names.
     private func folder(_ names: [String]) throws -> URL {

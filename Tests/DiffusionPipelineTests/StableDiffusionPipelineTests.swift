@@ -24,7 +24,7 @@ import Testing
         [TextToImageCase].self,
         from: Data(contentsOf: GoldenImages.pipeline.appendingPathComponent("text_to_image/manifest.json")))
 
-    static let weights = GoldenImages.root.appendingPathComponent("Weights")
+    static let weights = GoldenImages.root.appendingPathComponent("Tests/Fixtures/Weights")
     static let sd15 = weights.appendingPathComponent("tiny-sd15")
 
     /// diffusers' StableDiffusionPipeline / StableDiffusionXLPipeline with no ControlNet and no adapter

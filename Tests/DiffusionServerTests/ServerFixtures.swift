@@ -7,7 +7,7 @@ enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     /// The tiny SD1.5 model, its ControlNets and IP-Adapters.
-    static let models = root.appendingPathComponent("Weights")
+    static let models = root.appendingPathComponent("Tests/Fixtures/Weights")
     static let cases = root.appendingPathComponent("Tests/Goldens/pipeline/cases")
 
     /// The request body of golden case `name` (Tests/Goldens/pipeline/generate.py made its images).

@@ -60,7 +60,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("out-1.png").path))
 
         let body: [String: Any] = [
-            "modelId": "tiny-sd15", "prompt": "a red house", "modality": "canny",
+            "modelId": "shapes-sd15", "prompt": "a red house", "modality": "canny",
             "controlImage": try RequestFlagsData.dataURL(folder.url.appendingPathComponent("control.png")),
             "ipAdapterImages": [try RequestFlagsData.dataURL(folder.url.appendingPathComponent("style.png"))],
             "width": 64, "height": 64, "numInferenceSteps": 3, "seed": "11", "numSamples": 1,

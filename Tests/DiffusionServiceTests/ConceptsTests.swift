@@ -11,12 +11,12 @@ import Testing
     static let root = JobOutcomeTests.root
     static let goldens = root.appendingPathComponent("Tests/Goldens/pipeline/concepts")
 
-    /// Weights/ with the LoRA fixtures of Tests/Goldens/lora in loras/sd-1_5/, and one in loras/sd-xl/.
+    /// Tests/Fixtures/Weights/ with the LoRA fixtures of Tests/Goldens/lora in loras/sd-1_5/, and one in loras/sd-xl/.
     static func models() throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         let manager = FileManager.default
         for entry in ["tiny-sd15", "controlnets/sd-1_5", "ip-adapters/sd-1_5"] {
-            try link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Weights/\(entry)"))
+            try link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Tests/Fixtures/Weights/\(entry)"))
         }
         for entry in ["tiny-sdxl", "controlnets/sd-xl", "ip-adapters/sd-xl"] {
             try link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Tests/Goldens/pipeline/models/\(entry)"))

@@ -26,7 +26,7 @@ import Testing
     func withPipeline<T>(_ body: (GenerationService) throws -> T) throws -> T {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("behaviour-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: assets) }
-        return try body(GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets))
+        return try body(GenerationService(models: Self.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets))
     }
 
     @Test func sampleIDependsOnlyOnSeedPlusI() throws {

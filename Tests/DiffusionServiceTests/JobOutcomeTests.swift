@@ -21,7 +21,7 @@ import Testing
 
     @Test func stoppedJobIsCanceledAndStoresNothing() throws {
         let assets = try TemporaryFolder()
-        let service = GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets.url)
+        let service = GenerationService(models: Self.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets.url)
         var steps = 0
         let result = try service.generate(try request()) { _ in
             steps += 1
@@ -39,10 +39,10 @@ import Testing
     @Test func failureAfterValidationIsTheJobsFailure() throws {
         let models = try TemporaryFolder()
         try FileManager.default.copyItem(
-            at: Self.root.appendingPathComponent("Weights/tiny-sd15"), to: models.url.appendingPathComponent("tiny-sd15"))
+            at: Self.root.appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15"), to: models.url.appendingPathComponent("tiny-sd15"))
         for folder in ["controlnets", "ip-adapters"] {
             try FileManager.default.createSymbolicLink(
-                at: models.url.appendingPathComponent(folder), withDestinationURL: Self.root.appendingPathComponent("Weights/\(folder)"))
+                at: models.url.appendingPathComponent(folder), withDestinationURL: Self.root.appendingPathComponent("Tests/Fixtures/Weights/\(folder)"))
         }
         let weights = models.url.appendingPathComponent("tiny-sd15/unet/diffusion_pytorch_model.safetensors")
         try Data(try Data(contentsOf: weights).prefix(1000)).write(to: weights)

@@ -89,7 +89,7 @@ import Testing
     @Test(arguments: cases) func isRefusedAndWritesNothing(_ c: (name: String, body: Data, status: Int, field: String?)) throws {
         let assets = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: assets) }
-        let pipeline = GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets)
+        let pipeline = GenerationService(models: Self.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets)
         do {
             _ = try pipeline.generate(try GenerationRequest(json: c.body))
             Issue.record("\(c.name): accepted")

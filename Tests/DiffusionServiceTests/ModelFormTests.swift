@@ -7,21 +7,21 @@ import Testing
 /// A model in the forms users download gives the same images as the diffusers folder: a
 /// single-file checkpoint with configs beside it (built-in tokenizer and scheduler), and a folder
 /// whose weights are fp16 variants. Tests/Goldens/pipeline/single_file.py wrote the single file
-/// from Weights/tiny-sd15 with diffusers' key tables.
+/// from Tests/Fixtures/Weights/tiny-sd15 with diffusers' key tables.
 @Suite(.serialized) struct ModelFormTests {
     static let root = JobOutcomeTests.root
 
     static func models() throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         for entry in ["tiny-sd15", "controlnets", "ip-adapters"] {
-            try ConceptsTests.link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Weights/\(entry)"))
+            try ConceptsTests.link(folder.url.appendingPathComponent(entry), root.appendingPathComponent("Tests/Fixtures/Weights/\(entry)"))
         }
         try ConceptsTests.link(
             folder.url.appendingPathComponent("tiny-sd15-single"),
             root.appendingPathComponent("Tests/Goldens/pipeline/single_file/tiny-sd15-single"))
         // The folder form again, its weights renamed as fp16-variant downloads name them.
         let variants = folder.url.appendingPathComponent("tiny-sd15-fp16")
-        try FileManager.default.copyItem(at: root.appendingPathComponent("Weights/tiny-sd15"), to: variants)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("Tests/Fixtures/Weights/tiny-sd15"), to: variants)
         for (component, stem) in [("unet", "diffusion_pytorch_model"), ("vae", "diffusion_pytorch_model"), ("text_encoder", "model")] {
             let plain = variants.appendingPathComponent("\(component)/\(stem).safetensors")
             try FileManager.default.moveItem(at: plain, to: plain.deletingPathExtension().appendingPathExtension("fp16.safetensors"))

@@ -39,7 +39,7 @@ import Testing
     @Test(arguments: [("a ((red)) house [by] a (lake:1.4)", "((ugly face))"), (longPrompt, nil)])
     func requestsReadPromptsAsA1111(_ prompts: (String, String?)) throws {
         let assets = try TemporaryFolder()
-        let service = GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets.url)
+        let service = GenerationService(models: Self.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets.url)
         let request = try request(prompts.0, negative: prompts.1)
         let served = try service.generate(request).images
         #expect(served == (try typed(service, request, .weighted)))

@@ -17,7 +17,7 @@ import Testing
 
     func refusal(_ request: GenerationRequest) throws -> (GenerationError?, [String]) {
         let assets = try TemporaryFolder()
-        let service = GenerationService(models: Self.root.appendingPathComponent("Weights"), assets: assets.url)
+        let service = GenerationService(models: Self.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets.url)
         do {
             _ = try service.generate(request)
             return (nil, assets.contents())

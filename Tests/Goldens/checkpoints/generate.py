@@ -14,9 +14,9 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
 - state_protocol4.pt: state.pt pickled with protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL).
 - expected.safetensors: every tensor of that state dict, made contiguous, under its flattened
   name: what the reader must return, bit for bit.
-- vae/diffusion_pytorch_model.bin (+ config.json): Weights/tiny-sd15/vae saved with `torch.save` (as
+- vae/diffusion_pytorch_model.bin (+ config.json): Tests/Fixtures/Weights/tiny-sd15/vae saved with `torch.save` (as
   diffusers' `save_pretrained(safe_serialization=False)` writes it), in the legacy form.
-- ip-adapter.bin: Weights/ip-adapters/sd-1_5/style/ip-adapter.safetensors as h94/IP-Adapter publishes
+- ip-adapter.bin: Tests/Fixtures/Weights/ip-adapters/sd-1_5/style/ip-adapter.safetensors as h94/IP-Adapter publishes
   its .bin files, `{"image_proj": {...}, "ip_adapter": {...}}`.
 - malicious.pt / malicious_legacy.pt: a pickle that would run `os.system` on load (torch's own
   weights_only loader refuses it too); the reader must refuse it naming the global.
@@ -31,7 +31,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WEIGHTS = os.path.join(HERE, "..", "..", "..", "Weights")
+WEIGHTS = os.path.join(HERE, "..", "..", "Fixtures", "Weights")
 
 
 def state_dict():

@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 
 ROOT = Path(__file__).resolve().parents[3]
 FAMILIES = {
-    "sd15": (ROOT / "Weights", "tiny-sd15", "sd-1_5", ("canny", "depth")),
+    "sd15": (ROOT / "Tests" / "Fixtures" / "Weights", "tiny-sd15", "sd-1_5", ("canny", "depth")),
     "sdxl": (ROOT / "Tests/Goldens/pipeline/models", "tiny-sdxl", "sd-xl", ("canny", "depth")),
 }
 

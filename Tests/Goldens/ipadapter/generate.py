@@ -91,7 +91,7 @@ def encoder_and_unet():
     from safetensors.torch import load_file
     from transformers import CLIPVisionModelWithProjection
 
-    weights = HERE.parents[2] / "Weights"
+    weights = HERE.parents[2] / "Tests" / "Fixtures" / "Weights"
     out = {}
     torch.manual_seed(1)
     pixels = torch.randn(2, 3, 32, 32)

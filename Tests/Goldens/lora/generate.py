@@ -3,7 +3,7 @@
 Run from the repository root with the pinned oracle (Tests/Goldens/requirements.txt, plus peft):
     /work/venv/bin/python Tests/Goldens/lora/generate.py
 
-Base models: Weights/tiny-sd15 and Tests/Goldens/pipeline/models/tiny-sdxl (F16, run widened to float32).
+Base models: Tests/Fixtures/Weights/tiny-sd15 and Tests/Goldens/pipeline/models/tiny-sdxl (F16, run widened to float32).
 
 Writes, under Tests/Goldens/lora/:
 - kohya.safetensors (lora_unet_* / lora_te_*, lora_down/lora_up/alpha, rank 4, alpha 2: attention, the
@@ -35,7 +35,7 @@ from safetensors.torch import save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "..")
-SD15 = os.path.join(ROOT, "Weights", "tiny-sd15")
+SD15 = os.path.join(ROOT, "Tests", "Fixtures", "Weights", "tiny-sd15")
 SDXL = os.path.join(ROOT, "Tests", "Goldens", "pipeline", "models", "tiny-sdxl")
 SCALES = {"kohya": 0.8, "peft": -0.5}
 FORMULA_SCALE = 0.7

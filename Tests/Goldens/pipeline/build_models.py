@@ -2,7 +2,7 @@
 
     ../venv/bin/python Tests/Goldens/pipeline/build_models.py
 
-- Weights/ (the default models directory): `tiny-sd15` (an SD1.5-shaped pipeline), canny, depth and
+- Tests/Fixtures/Weights/ (the random models directory of the tests): `tiny-sd15` (an SD1.5-shaped pipeline), canny, depth and
   pose ControlNets, and the style (base) and character (Plus) IP-Adapters.
 - Tests/Goldens/pipeline/models/: `tiny-sdxl` with its canny and depth ControlNets and both adapters.
 
@@ -24,7 +24,7 @@ from transformers import (CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjec
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED = ROOT.parent / "shared" / "data"
-WEIGHTS = ROOT / "Weights"
+WEIGHTS = ROOT / "Tests" / "Fixtures" / "Weights"
 TEST_MODELS = ROOT / "Tests" / "Goldens" / "pipeline" / "models"
 
 

@@ -24,7 +24,7 @@ import diffusers.schedulers as schedulers
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 CASES = HERE / "cases"
-MODELS = {"sd-1_5": ROOT / "Weights", "sd-xl": HERE / "models"}
+MODELS = {"sd-1_5": ROOT / "Tests" / "Fixtures" / "Weights", "sd-xl": HERE / "models"}
 MODEL_IDS = {"sd-1_5": "tiny-sd15", "sd-xl": "tiny-sdxl"}
 PRESETS = {"character": ["depth", "pose"], "landscape": ["depth", "canny"], "city": ["canny", "depth", "seg"],
            "interior": ["lines", "depth", "seg"]}

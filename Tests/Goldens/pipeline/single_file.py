@@ -1,4 +1,4 @@
-"""The tiny default SD1.5 model (Weights/tiny-sd15) as an A1111/civitai single-file checkpoint, in a
+"""The tiny default SD1.5 model (Tests/Fixtures/Weights/tiny-sd15) as an A1111/civitai single-file checkpoint, in a
 folder with its diffusers configs beside it and no weights (as `from_single_file(config=...)` reads),
 for SingleFileModelTests: the same requests give the same images from either form.
 
@@ -23,7 +23,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT / "Tests/Goldens/checkpoints"))
 import generate_single_file as layout  # noqa: E402
 
-SOURCE = ROOT / "Weights/tiny-sd15"
+SOURCE = ROOT / "Tests/Fixtures/Weights/tiny-sd15"
 OUT = HERE / "single_file/tiny-sd15-single"
 
 

@@ -21,10 +21,10 @@ ROOT = HERE.parents[2]
 OUT = HERE / "text_to_image"
 
 CASES = [
-    {"name": "sd15_euler", "model": "Weights/tiny-sd15", "prompt": "a blue square on a yellow field",
+    {"name": "sd15_euler", "model": "Tests/Fixtures/Weights/tiny-sd15", "prompt": "a blue square on a yellow field",
      "negativePrompt": "blurry", "width": 64, "height": 48, "steps": 5, "guidance": 7.5,
      "scheduler": "EulerDiscreteScheduler", "seed": 3, "numSamples": 2},
-    {"name": "sd15_default_scheduler_no_cfg", "model": "Weights/tiny-sd15", "prompt": "stripes", "width": 48,
+    {"name": "sd15_default_scheduler_no_cfg", "model": "Tests/Fixtures/Weights/tiny-sd15", "prompt": "stripes", "width": 48,
      "height": 64, "steps": 4, "guidance": 1.0, "seed": 77, "numSamples": 1},
     {"name": "sdxl_dpm", "model": "Tests/Goldens/pipeline/models/tiny-sdxl", "prompt": "a red circle",
      "width": 128, "height": 96, "steps": 3, "guidance": 6.0, "scheduler": "DPMSolverMultistepScheduler",

@@ -15,7 +15,7 @@ Writes, under Tests/Goldens/prompts/:
   float() raises), and the chunked ids and multipliers of both tokenizers.
 - embeddings.safetensors + embeddings.json: weighted, chunked SD1.5 and SDXL embeddings of a few
   prompt / negative-prompt pairs, the negative padded with empty chunks to the prompt's count, and the
-  tiny SD1.5 UNet (Weights/tiny-sd15) conditioned on the 231-token "long" pair.
+  tiny SD1.5 UNet (Tests/Fixtures/Weights/tiny-sd15) conditioned on the 231-token "long" pair.
 """
 import json
 import os
@@ -215,7 +215,7 @@ def main():
                         out[f"{family}.{case}.{role}_pooled"] = text_encoder_2(torch.tensor([first_ids])).text_embeds
     # The tiny SD1.5 UNet conditioned on the 3-chunk (231-token) prompt and its padded negative.
     from diffusers import UNet2DConditionModel
-    unet = UNet2DConditionModel.from_pretrained(os.path.join(HERE, "..", "..", "..", "Weights", "tiny-sd15", "unet"),
+    unet = UNet2DConditionModel.from_pretrained(os.path.join(HERE, "..", "..", "Fixtures", "Weights", "tiny-sd15", "unet"),
                                                 dtype=torch.float32).eval()
     sample = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():

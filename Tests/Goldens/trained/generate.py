@@ -1,8 +1,8 @@
-"""Fixtures and goldens for TrainedModelTests: the trained tiny model of Weights/Training (Weights/Trained).
+"""Fixtures and goldens for TrainedModelTests: the trained tiny model of Weights/Training (the default models of Weights/).
 
     /work/venv/bin/python Tests/Goldens/trained/generate.py                 # fixtures + golden
     /work/venv/bin/python Tests/Goldens/trained/generate.py --measure       # ... and the measures on diffusers' images
-    /work/venv/bin/python Tests/Goldens/trained/generate.py --measure-only --models Weights --model-id tiny-sd15
+    /work/venv/bin/python Tests/Goldens/trained/generate.py --measure-only --models Tests/Fixtures/Weights --model-id tiny-sd15
 
 Writes Tests/Goldens/trained/:
 - cases.json: the seeds, prompts and images of the three behaviour measures (see `measures`);
@@ -155,7 +155,7 @@ def write_golden(pipe, cases):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", type=Path, default=ROOT / "Weights" / "Trained")
+    parser.add_argument("--models", type=Path, default=ROOT / "Weights")
     parser.add_argument("--model-id", default="shapes-sd15")
     parser.add_argument("--measure", action="store_true")
     parser.add_argument("--measure-only", action="store_true")

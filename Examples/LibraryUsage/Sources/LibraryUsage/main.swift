@@ -12,7 +12,7 @@ let output = FileManager.default.temporaryDirectory.appendingPathComponent("diff
 try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
 
 // 1. The typed pipeline: parameters and images in, images out, nothing written.
-let pipeline = try StableDiffusionPipeline(folder: weights.appendingPathComponent("tiny-sd15"))
+let pipeline = try StableDiffusionPipeline(folder: weights.appendingPathComponent("shapes-sd15"))
 let parameters = GenerationParameters(prompt: "a red circle above a blue square", width: 64, height: 64, steps: 8, seed: 42)
 let plain = try pipeline.generate(parameters)  // text to image
 let edges = try ImageDecoder.decode(contentsOf: repository.appendingPathComponent("Examples/images/control.png"))
