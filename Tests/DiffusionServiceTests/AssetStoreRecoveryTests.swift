@@ -147,7 +147,7 @@ struct ReadOnlyAssetsTests {
         try FileManager.default.createDirectory(at: assets, withIntermediateDirectories: true)
         try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", assets.path]) == 0)
         defer { _ = run("/bin/umount", [assets.path]) }
-        let service = GenerationService(models: JobOutcomeTests.root.appendingPathComponent("Weights"), assets: assets)
+        let service = GenerationService(models: JobOutcomeTests.root.appendingPathComponent("Tests/Fixtures/Weights"), assets: assets)
         var steps = 0
         let error = #expect(throws: GenerationError.self) {
             try service.generate(try PromptSyntaxTests().request("a red house")) { _ in

@@ -12,7 +12,7 @@ import Testing
     static let root = GenerationBehaviourTests.root
     static let goldens = root.appendingPathComponent("Tests/Goldens/detectors")
 
-    /// Weights/ linked into a fresh folder (the tiny canny ControlNet doubling as the lines one:
+    /// Tests/Fixtures/Weights/ linked into a fresh folder (the tiny canny ControlNet doubling as the lines one:
     /// the tiny ControlNets share one architecture), with, when `detectors`, the shrunk
     /// DPT-Hybrid of the depth goldens under its published name, and M-LSD at its real size
     /// with arbitrary weights as the converted (safetensors) form of its published file.
@@ -22,7 +22,7 @@ import Testing
         func link(_ path: String, to target: String) throws {
             let url = folder.url.appendingPathComponent(path)
             try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try manager.createSymbolicLink(at: url, withDestinationURL: root.appendingPathComponent("Weights/\(target)"))
+            try manager.createSymbolicLink(at: url, withDestinationURL: root.appendingPathComponent("Tests/Fixtures/Weights/\(target)"))
         }
         try link("tiny-sd15", to: "tiny-sd15")
         try link("ip-adapters", to: "ip-adapters")

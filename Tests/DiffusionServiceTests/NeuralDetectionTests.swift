@@ -13,12 +13,12 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Weights/ linked into a temporary folder, plus a scribble ControlNet (the pose one's
+    /// Tests/Fixtures/Weights/ linked into a temporary folder, plus a scribble ControlNet (the pose one's
     /// files) and, when `detectors`, the tiny detector weights under their published names.
     static func models(detectors: Bool) throws -> URL {
         let fm = FileManager.default
         let models = fm.temporaryDirectory.appendingPathComponent("neural-detection-\(UUID().uuidString)")
-        let weights = root.appendingPathComponent("Weights")
+        let weights = root.appendingPathComponent("Tests/Fixtures/Weights")
         try fm.createDirectory(at: models.appendingPathComponent("controlnets/sd-1_5"), withIntermediateDirectories: true)
         for entry in try fm.contentsOfDirectory(atPath: weights.path) where entry != "controlnets" {
             try fm.createSymbolicLink(at: models.appendingPathComponent(entry), withDestinationURL: weights.appendingPathComponent(entry))
