@@ -14,16 +14,25 @@ public enum BodyPoseDrawing {
     ]
     static let stickWidth = 4
 
+    /// The people's skeletons, each keypoint a candidate peak (in pixels), as detect_poses
+    /// hands them to the drawing: normalized by the canvas size.
     public static func draw(_ people: [BodyPoseDecoder.Person], candidates: [BodyPoseDecoder.Peak], width: Int, height: Int) -> RGBImage {
-        var drawing = OpenCVDrawing(canvas: RGBImage(width: width, height: height))
-        let (w, h) = (Double(width), Double(height))
-        for person in people {
-            // Normalized keypoints, as detect_poses hands them to the drawing.
-            let keypoints: [(x: Double, y: Double)?] = person.parts.map { index in
+        let keypoints = people.map { person in
+            person.parts.map { index -> (x: Double, y: Double)? in
                 guard index != -1 else { return nil }
                 let peak = candidates[Int(index)]
-                return (Double(peak.x) / w, Double(peak.y) / h)
+                return (Double(peak.x) / Double(width), Double(peak.y) / Double(height))
             }
+        }
+        return draw(keypoints: keypoints, width: width, height: height)
+    }
+
+    /// `draw_bodypose` of each person's 18 normalized keypoints (nil when missing) on one canvas.
+    public static func draw(keypoints people: [[(x: Double, y: Double)?]], width: Int, height: Int) -> RGBImage {
+        var drawing = OpenCVDrawing(canvas: RGBImage(width: width, height: height))
+        let (w, h) = (Double(width), Double(height))
+        for keypoints in people {
+            precondition(keypoints.count == 18, "a body pose has 18 keypoints, not \(keypoints.count)")
             for (limb, color) in zip(BodyPoseDecoder.limbs.prefix(17), colors) {
                 guard let k1 = keypoints[limb.0 - 1], let k2 = keypoints[limb.1 - 1] else { continue }
                 let y0 = k1.x * w, y1 = k2.x * w, x0 = k1.y * h, x1 = k2.y * h

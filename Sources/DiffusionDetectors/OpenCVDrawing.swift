@@ -91,10 +91,11 @@ struct OpenCVDrawing {
         } while y <= ymax
     }
 
-    /// `cv::Line` with 8-connectivity (a Bresenham walk from the left end), pixels outside the
-    /// canvas skipped.
+    /// `cv::Line` with 8-connectivity: the segment clipped to the canvas (`clipLine`), then a
+    /// Bresenham walk from its left end.
     mutating func line(from p1: (x: Int, y: Int), to p2: (x: Int, y: Int), color: [UInt8]) {
-        let (a, b) = p2.x < p1.x ? (p2, p1) : (p1, p2)
+        guard let (c1, c2) = Self.clip(p1, p2, width: canvas.width, height: canvas.height) else { return }
+        let (a, b) = c2.x < c1.x ? (c2, c1) : (c1, c2)
         var dx = b.x - a.x, dy = b.y - a.y
         let stepY = dy < 0 ? -1 : 1
         dy = abs(dy)
@@ -110,6 +111,47 @@ struct OpenCVDrawing {
             // The minor step is taken on a diagonal move; the major one always.
             if steep { y += stepY; if diagonal { x += 1 } } else { x += 1; if diagonal { y += stepY } }
         }
+    }
+
+    /// OpenCV's `clipLine`: an end outside the canvas moved along the segment onto its edge,
+    /// rows first, then columns, in truncating double arithmetic; nil when nothing is inside.
+    static func clip(_ p1: (x: Int, y: Int), _ p2: (x: Int, y: Int), width: Int, height: Int) -> ((x: Int, y: Int), (x: Int, y: Int))? {
+        let right = width - 1, bottom = height - 1
+        var (x1, y1, x2, y2) = (p1.x, p1.y, p2.x, p2.y)
+        func code(_ x: Int, _ y: Int) -> Int {
+            (x < 0 ? 1 : 0) + (x > right ? 2 : 0) + (y < 0 ? 4 : 0) + (y > bottom ? 8 : 0)
+        }
+        var c1 = code(x1, y1), c2 = code(x2, y2)
+        if (c1 & c2) == 0 && (c1 | c2) != 0 {
+            if (c1 & 12) != 0 {
+                let a = c1 < 8 ? 0 : bottom
+                x1 += Int(Double(a - y1) * Double(x2 - x1) / Double(y2 - y1))
+                y1 = a
+                c1 = (x1 < 0 ? 1 : 0) + (x1 > right ? 2 : 0)
+            }
+            if (c2 & 12) != 0 {
+                let a = c2 < 8 ? 0 : bottom
+                x2 += Int(Double(a - y2) * Double(x2 - x1) / Double(y2 - y1))
+                y2 = a
+                c2 = (x2 < 0 ? 1 : 0) + (x2 > right ? 2 : 0)
+            }
+            if (c1 & c2) == 0 && (c1 | c2) != 0 {
+                if c1 != 0 {
+                    let a = c1 == 1 ? 0 : right
+                    y1 += Int(Double(a - x1) * Double(y2 - y1) / Double(x2 - x1))
+                    x1 = a
+                    c1 = 0
+                }
+                if c2 != 0 {
+                    let a = c2 == 1 ? 0 : right
+                    y2 += Int(Double(a - x2) * Double(y2 - y1) / Double(x2 - x1))
+                    x2 = a
+                    c2 = 0
+                }
+            }
+        }
+        guard (c1 | c2) == 0 else { return nil }
+        return ((x: x1, y: y1), (x: x2, y: y2))
     }
 
     /// Filled `cv2.circle(canvas, center, radius, color, -1)` (OpenCV's midpoint circle, each

@@ -68,6 +68,20 @@ import Testing
         #expect(difference.count == 0, "\(difference.count) map bytes differ, by up to \(difference.largest)")
     }
 
+    /// Limbs whose ellipses cross every edge of the canvas, where OpenCV clips the outline.
+    @Test func drawingAtTheBordersMatchesControlNetAux() throws {
+        let keypoints: [(x: Double, y: Double)?] = [
+            (0.5, 0.02), (0.5, 0.2), (0.02, 0.2), (0.0, 0.6), (0.01, 0.99), (0.98, 0.2), (1.0, 0.55), (0.99, 0.995),
+            (0.3, 0.6), (0.25, 0.9), (0.2, 1.0), (0.7, 0.6), (0.75, 0.85), (0.8, 0.999), (0.45, 0.0), (0.55, 0.0),
+            (0.4, 0.01), (0.6, 0.01),
+        ]
+        let map = BodyPoseDrawing.draw(keypoints: [keypoints], width: 200, height: 150)
+        let expected = try ImageDecoder.decode(Data(contentsOf: DetectorFixtures.folder.appendingPathComponent("border_map.png")))
+        let difference = byteDifference(map.pixels, expected.pixels)
+        // Integer drawing: every pixel equal.
+        #expect(difference.count == 0, "\(difference.count) map bytes differ, by up to \(difference.largest)")
+    }
+
     @Test func missingWeightsNameTheFile() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-detectors-\(UUID().uuidString)")
         #expect(throws: DetectionError.missingWeights(modality: "pose", file: "body_pose_model.pth")) {

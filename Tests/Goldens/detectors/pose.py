@@ -139,3 +139,15 @@ cv2.imwrite(str(HERE / "decode_map.png"), cv2.cvtColor(detected, cv2.COLOR_RGB2B
 print("decode", len(candidate), "peaks;", len(subset), "people, parts", subset[:, 19] if len(subset) else None,
       "map", detected.shape, (detected.sum(axis=2) > 0).mean())
 save_file(out, str(HERE / "pose.safetensors"))
+
+# 3. Drawing alone, at the borders: draw_bodypose with keypoints placed so that limbs' ellipses
+# cross every edge of a 200x150 canvas (the outline lines are clipped there by OpenCV).
+from controlnet_aux.open_pose.body import Keypoint
+from controlnet_aux.open_pose.util import draw_bodypose
+
+BORDER = [(0.5, 0.02), (0.5, 0.2), (0.02, 0.2), (0.0, 0.6), (0.01, 0.99), (0.98, 0.2), (1.0, 0.55), (0.99, 0.995),
+          (0.3, 0.6), (0.25, 0.9), (0.2, 1.0), (0.7, 0.6), (0.75, 0.85), (0.8, 0.999), (0.45, 0.0), (0.55, 0.0),
+          (0.4, 0.01), (0.6, 0.01)]
+canvas = draw_bodypose(np.zeros((150, 200, 3), dtype=np.uint8), [Keypoint(x * 200 / 200, y * 150 / 150) for x, y in BORDER])
+cv2.imwrite(str(HERE / "border_map.png"), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+print("border map", (canvas.sum(axis=2) > 0).mean())
