@@ -15,7 +15,8 @@ import Testing
     /// Tests/Fixtures/Weights/ linked into a fresh folder (the tiny canny ControlNet doubling as the lines one:
     /// the tiny ControlNets share one architecture), with, when `detectors`, the shrunk
     /// DPT-Hybrid of the depth goldens under its published name, and M-LSD at its real size
-    /// with arbitrary weights as the converted (safetensors) form of its published file.
+    /// with arbitrary weights as the converted (safetensors) form of its published file, and the
+    /// tiny OpenPose of the pose goldens for the character preset.
     static func models(detectors: Bool) throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         let manager = FileManager.default
@@ -35,6 +36,9 @@ import Testing
         let lines = folder.url.appendingPathComponent("detectors/lines")
         try manager.createDirectory(at: lines, withIntermediateDirectories: true)
         try writeMLSD(to: lines.appendingPathComponent("mlsd_large_512_fp32.safetensors"))
+        let pose = folder.url.appendingPathComponent("detectors/pose")
+        try manager.createDirectory(at: pose, withIntermediateDirectories: true)
+        try manager.copyItem(at: goldens.appendingPathComponent("pose_tiny.pth"), to: pose.appendingPathComponent(OpenposeDetector.weightsFile))
         return folder
     }
 
@@ -96,6 +100,20 @@ import Testing
             let plain = try service.generate(try request(["modality": "landscape"]))
             #expect(detected.images.count == 1)
             #expect(detected.images != plain.images)
+        }
+    }
+
+    /// The character preset (depth + pose) runs both detectors on the one control image: the
+    /// images differ from those of the undetected control image, and the two maps differ.
+    @Test func characterPresetDetectsDepthAndPose() throws {
+        try withService(detectors: true) { service, models in
+            let detected = try service.generate(try request(["modality": "character", "disableModalityDetection": false]))
+            let plain = try service.generate(try request(["modality": "character"]))
+            #expect(detected.images.count == 1)
+            #expect(detected.images != plain.images)
+            let depth = try #require(try Modality.depth.detector(modelsDirectory: models)).detect(try controlImage())
+            let pose = try #require(try Modality.pose.detector(modelsDirectory: models)).detect(try controlImage())
+            #expect(depth.pixels != pose.pixels)
         }
     }
 
