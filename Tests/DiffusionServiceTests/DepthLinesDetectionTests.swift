@@ -117,6 +117,37 @@ import Testing
         }
     }
 
+    /// The SDXL presets with detection on, on the tiny SDXL pipeline of the pipeline goldens (its
+    /// depth ControlNet doubling as the pose one: the tiny ControlNets share one architecture).
+    @Test(arguments: ["landscape", "character"])
+    func sdxlPresetsDetect(_ preset: String) throws {
+        let folder = try TemporaryFolder()
+        let manager = FileManager.default
+        let sdxl = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models")
+        for (path, target) in [("tiny-sdxl", "tiny-sdxl"), ("ip-adapters", "ip-adapters"), ("controlnets/sd-xl/canny", "controlnets/sd-xl/canny"),
+                               ("controlnets/sd-xl/depth", "controlnets/sd-xl/depth"), ("controlnets/sd-xl/pose", "controlnets/sd-xl/depth")] {
+            let url = folder.url.appendingPathComponent(path)
+            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try manager.createSymbolicLink(at: url, withDestinationURL: sdxl.appendingPathComponent(target))
+        }
+        for (modality, fixture, published) in [("depth", "depth_tiny.pt", MidasDetector.weightsFile), ("pose", "pose_tiny.pth", OpenposeDetector.weightsFile)] {
+            let detectors = folder.url.appendingPathComponent("detectors/\(modality)")
+            try manager.createDirectory(at: detectors, withIntermediateDirectories: true)
+            try manager.copyItem(at: Self.goldens.appendingPathComponent(fixture), to: detectors.appendingPathComponent(published))
+        }
+        let url = Self.root.appendingPathComponent("Tests/Goldens/pipeline/cases/sdxl_landscape_plus_dpm_single/request.json")
+        var body = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        body["numSamples"] = 1
+        body["numInferenceSteps"] = 2
+        body["modality"] = preset
+        let service = GenerationService(models: folder.url, assets: folder.url.appendingPathComponent("assets"))
+        let plain = try service.generate(GenerationRequest(json: JSONSerialization.data(withJSONObject: body)))
+        body["disableModalityDetection"] = false
+        let detected = try service.generate(GenerationRequest(json: JSONSerialization.data(withJSONObject: body)))
+        #expect(detected.images.count == 1)
+        #expect(detected.images != plain.images)
+    }
+
     /// Without the weight files, detection answers 400 naming the file to install.
     @Test(arguments: [("depth", "detectors/depth/dpt_hybrid-midas-501f0c75.pt"),
                       ("landscape", "detectors/depth/dpt_hybrid-midas-501f0c75.pt"),
