@@ -37,45 +37,9 @@ public struct LineSegment: Equatable, Sendable {
         }
     }
 
-    /// OpenCV's `clipLine` on the image rectangle: each end outside moves to the border along the
-    /// line, with its integer arithmetic (the offset truncated toward zero); nil when nothing is inside.
+    /// OpenCV's `clipLine` on the image rectangle (`OpenCVDrawing.clip`); nil when nothing is inside.
     func clipped(width: Int, height: Int) -> (Int, Int, Int, Int)? {
-        guard width > 0, height > 0 else { return nil }
-        let (right, bottom) = (width - 1, height - 1)
-        var (x1, y1, x2, y2) = (x0, y0, x1, y1)
-        func code(_ x: Int, _ y: Int) -> Int {
-            (x < 0 ? 1 : 0) + (x > right ? 2 : 0) + (y < 0 ? 4 : 0) + (y > bottom ? 8 : 0)
-        }
-        func offset(_ a: Int, _ b: Int, _ num: Int, _ den: Int) -> Int { Int(Double(a - b) * Double(num) / Double(den)) }
-        var c1 = code(x1, y1), c2 = code(x2, y2)
-        if c1 & c2 == 0 && c1 | c2 != 0 {
-            if c1 & 12 != 0 {
-                let a = c1 < 8 ? 0 : bottom
-                x1 += offset(a, y1, x2 - x1, y2 - y1)
-                y1 = a
-                c1 = (x1 < 0 ? 1 : 0) + (x1 > right ? 2 : 0)
-            }
-            if c2 & 12 != 0 {
-                let a = c2 < 8 ? 0 : bottom
-                x2 += offset(a, y2, x2 - x1, y2 - y1)
-                y2 = a
-                c2 = (x2 < 0 ? 1 : 0) + (x2 > right ? 2 : 0)
-            }
-            if c1 & c2 == 0 && c1 | c2 != 0 {
-                if c1 != 0 {
-                    let a = c1 == 1 ? 0 : right
-                    y1 += offset(a, x1, y2 - y1, x2 - x1)
-                    x1 = a
-                    c1 = 0
-                }
-                if c2 != 0 {
-                    let a = c2 == 1 ? 0 : right
-                    y2 += offset(a, x2, y2 - y1, x2 - x1)
-                    x2 = a
-                    c2 = 0
-                }
-            }
-        }
-        return c1 | c2 == 0 ? (x1, y1, x2, y2) : nil
+        guard width > 0, height > 0, let (a, b) = OpenCVDrawing.clip((x0, y0), (x1, y1), width: width, height: height) else { return nil }
+        return (a.x, a.y, b.x, b.y)
     }
 }
