@@ -2,16 +2,13 @@ import DiffusionCore
 import Foundation
 
 extension DetectorWeights {
-    /// The published file `name` of `directory`, `<models>/detectors/<modality>/`.
+    /// The published file `name` of `directory`, `<models>/detectors/<modality>/`, or its
+    /// safetensors conversion (`DetectorWeightsFile.locate`).
     ///
     /// - Throws: `DetectionError.missingWeights` when the file is absent, `.invalidWeights` when it
     ///   is not a readable checkpoint.
     convenience init(modality: String, file name: String, in directory: URL) throws {
-        let url = directory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw DetectionError.missingWeights(modality: modality, file: name)
-        }
-        try self.init(modality: modality, url: url)
+        try self.init(modality: modality, url: DetectorWeightsFile.locate(name, modality: modality, in: directory))
     }
 
     /// The convolution `prefix.weight` (`[out, in, k, k]`) and `prefix.bias`, checked to take

@@ -60,15 +60,9 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// `<models>/detectors/<modality>/<name>`, the published file, or the same tensors converted
-    /// to safetensors under the same name with that extension.
+    /// `<models>/detectors/<modality>/<name>`, or its safetensors conversion.
     private func weightsFile(_ name: String, modelsDirectory: URL) throws -> URL {
-        let published = weightsDirectory(modelsDirectory: modelsDirectory).appendingPathComponent(name)
-        let converted = published.deletingPathExtension().appendingPathExtension("safetensors")
-        guard let url = [published, converted].first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw DetectionError.missingWeights(modality: rawValue, file: name)
-        }
-        return url
+        try DetectorWeightsFile.locate(name, modality: rawValue, in: weightsDirectory(modelsDirectory: modelsDirectory))
     }
 
     /// Where this modality's neural detector finds its weights: `<models>/detectors/<modality>/`.
