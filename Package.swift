@@ -76,8 +76,9 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            // The web page served at `GET /` (Docs/SERVER.md).
-            resources: [.copy("Page")]),
+            // The web page served at `GET /` (Docs/SERVER.md), compiled into the binary so that a
+            // copied `diffuse` serves it with no resources folder beside it.
+            resources: [.embedInCode("Page/index.html"), .embedInCode("Page/page.css"), .embedInCode("Page/page.js")]),
 
         .executableTarget(
             name: "diffuse",

@@ -148,8 +148,18 @@ public struct ModelFolder: Equatable, Sendable {
 
     /// A built-in file of Resources/SingleFile: what single-file checkpoints lack.
     static func builtIn(_ path: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("SingleFile").appendingPathComponent(path)
+        resources.appendingPathComponent("SingleFile").appendingPathComponent(path)
     }
+
+    /// This target's resources folder, looked up where SwiftPM's `Bundle.module` looks (beside the
+    /// binary, or beside the file a symlinked binary points to) but without its fatal error: when
+    /// the folder was not installed, the first built-in file read fails naming its path.
+    static let resources: URL = {
+        let name = "Diffuse_DiffusionPipeline.resources"
+        let places = [Bundle.main.bundleURL, Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()]
+        let candidates = places.compactMap { $0?.appendingPathComponent(name) }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
+    }()
 
     /// The tokenizer folder `name` (`tokenizer`, `tokenizer_2`): the model's, else the built-in one.
     func tokenizerFolder(_ name: String) -> URL {

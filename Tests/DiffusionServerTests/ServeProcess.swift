@@ -20,8 +20,9 @@ final class ServeProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        guard let binary = Self.binary else { throw CocoaError(.fileNoSuchFile) }
+    /// Starts `binary` (the built one by default) with `serve` and `arguments`.
+    init(arguments: [String], environment: [String: String] = [:], binary: URL? = ServeProcess.binary) throws {
+        guard let binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = binary
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
