@@ -12,14 +12,21 @@ struct DetectCommand: ParsableCommand {
         commandName: "detect",
         abstract: "Turn a control image into a modality's map (canny: white edges on black).",
         discussion: """
-            Modalities: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")). canny is \
-            cv2.Canny(image, 100, 200) as controlnet_aux computes it; pose (OpenPose body, \
-            detectors/pose/body_pose_model.pth) and scribble (HED with scribble=True, \
-            detectors/scribble/ControlNetHED.pth) run as controlnet_aux's detectors with weights \
-            from the models directory (Docs/DETECTORS.md); illusion has no detector and writes \
-            the image unchanged; the others are not available yet. The output is written \
-            atomically: on any error no file is left.
+            canny is cv2.Canny(image, 100, 200) as controlnet_aux computes it; illusion has no \
+            detector and writes the image unchanged; the others run controlnet_aux's detectors \
+            (Docs/DETECTORS.md) with the weights file the models directory holds for them:
+
+            \(weightsFiles)
+
+            The output is written atomically: on any error no file is left.
             """)
+
+    /// One line per neural detector: its modality and where its weights go.
+    private static var weightsFiles: String {
+        Modality.allCases.compactMap { modality in
+            modality.detectorWeightsFile.map { "  \(modality.rawValue): <models>/detectors/\(modality.rawValue)/\($0)" }
+        }.joined(separator: "\n")
+    }
 
     @Option(help: "The modality whose map to make, e.g. canny, pose or scribble.")
     var modality: Modality

@@ -1,4 +1,5 @@
 import DiffusionFormats
+import DiffusionPipeline
 import Foundation
 import Testing
 
@@ -97,6 +98,37 @@ import Testing
         // The response cannot be written: the job's images exist, but the caller lost the answer.
         let lost = try Self.run(Self.flags(folder), in: folder.url, stdout: false)
         #expect(lost.status != 0)
+    }
+
+    /// `diffuse detect` writes the detector's map: the same pixels as the detector run in
+    /// process, for canny and for the neural depth and lines detectors.
+    @Test(arguments: ["canny", "depth", "lines"])
+    func detectWritesTheDetectorsMap(_ modality: String) throws {
+        let folder = try Self.inputs()
+        let models = try DepthLinesDetectionTests.models(detectors: true)
+        let run = try Self.run(
+            ["detect", "--modality", modality, "--image", "control.png", "--output", "map.png", "--models", models.url.path], in: folder.url)
+        #expect(run.status == 0)
+        let written = try PNG.decode(Data(contentsOf: folder.url.appendingPathComponent("map.png")))
+        let detector = try #require(try Modality(rawValue: modality)?.detector(modelsDirectory: models.url))
+        let control = try ImageDecoder.decode(Data(contentsOf: folder.url.appendingPathComponent("control.png")))
+        #expect(written == (try detector.detect(control)))
+    }
+
+    /// Without the detector's weights, `diffuse detect` fails naming the file to install, and
+    /// writes no map.
+    @Test func detectWithoutTheWeightsNamesTheFile() throws {
+        let folder = try Self.inputs()
+        let models = try DepthLinesDetectionTests.models(detectors: false)
+        let errors = folder.url.appendingPathComponent("errors.txt")
+        #expect(FileManager.default.createFile(atPath: errors.path, contents: nil))
+        let run = try Self.run(
+            ["detect", "--modality", "depth", "--image", "control.png", "--output", "map.png", "--models", models.url.path], in: folder.url,
+            stderr: try FileHandle(forWritingTo: errors))
+        #expect(run.status != 0)
+        let message = try String(contentsOf: errors, encoding: .utf8)
+        #expect(message.contains("detectors/depth/dpt_hybrid-midas-501f0c75.pt"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("map.png").path))
     }
 
     /// `diffuse generate` killed with SIGKILL while it writes its assets (when its first

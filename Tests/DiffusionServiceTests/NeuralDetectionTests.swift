@@ -62,7 +62,7 @@ import Testing
             try? FileManager.default.removeItem(at: models)
             try? FileManager.default.removeItem(at: assets)
         }
-        let service = try GenerationService(models: models, assets: assets)
+        let service = GenerationService(models: models, assets: assets)
         let body = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root
             .appendingPathComponent("Tests/Goldens/pipeline/cases/sd15_canny_pndm/request.json"))) as! [String: Any]
         let control = try DataURL.decodeImage(body["controlImage"] as! String).resized(width: 64, height: 64, filter: .lanczos)
@@ -85,7 +85,7 @@ import Testing
             try? FileManager.default.removeItem(at: models)
             try? FileManager.default.removeItem(at: assets)
         }
-        let service = try GenerationService(models: models, assets: assets)
+        let service = GenerationService(models: models, assets: assets)
         let error = #expect(throws: GenerationError.self) {
             try service.generate(try request(modality, ["disableModalityDetection": false]))
         }
