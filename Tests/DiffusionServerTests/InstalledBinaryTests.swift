@@ -8,7 +8,7 @@ import Testing
         let built = try #require(ServeProcess.binary, "the diffuse binary is not built")
         let folder = try TemporaryFolder()
         let copy = folder.url.appendingPathComponent("diffuse")
-        try FileManager.default.copyItem(at: built, to: copy)
+        try copyInAnotherProcess(built, to: copy)
         let server = try ServeProcess(arguments: ["--models", Fixtures.models.path, "--assets", folder.url.appendingPathComponent("assets").path], binary: copy)
         defer { server.stop() }
         let client = HTTPClient(port: server.port)
@@ -18,5 +18,16 @@ import Testing
             #expect(reply.status == 200, "\(path)")
             #expect(reply.body == (try Data(contentsOf: sources.appendingPathComponent(file))), "\(path)")
         }
+    }
+
+    /// `cp`, so that no process the other tests start meanwhile inherits a descriptor open for
+    /// writing on the copy (its exec would then fail with "Text file busy").
+    private func copyInAnotherProcess(_ source: URL, to destination: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/cp")
+        process.arguments = [source.path, destination.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
     }
 }

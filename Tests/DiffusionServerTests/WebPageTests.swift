@@ -1,4 +1,5 @@
 import DiffusionFormats
+import DiffusionService
 import Foundation
 import Testing
 
@@ -96,17 +97,19 @@ struct WebPageTests {
             let original = try PNG.decode(Data(contentsOf: Self.images.appendingPathComponent("control.png")))
             #expect(stored.width == original.width && stored.height == original.height && stored.pixels == original.pixels)
         }
-        try await checkAssetsView(browser, server)
+        try await checkAssetsView(browser, server, jobId: jobId)
         try await checkReuse(browser, server, assetId: assetIds[1])
         try await server.stop()
     }
 
     /// The assets view shows what `GET /assets` lists: the outputs and the uploaded inputs, not
     /// the hidden previews.
-    private func checkAssetsView(_ browser: HeadlessChromium, _ server: TestServer) async throws {
+    private func checkAssetsView(_ browser: HeadlessChromium, _ server: TestServer, jobId: String) async throws {
         let listed = try #require(try await server.client.get("/assets?pageSize=100").json["assets"] as? [[String: Any]])
         let ids = Set(listed.compactMap { $0["id"] as? String })
-        #expect(ids.count == 4 && !ids.contains { $0.contains("-p") })
+        // (Compared with the previews' ids themselves: a random upload id may contain "-p".)
+        let previews = (0..<2).map { AssetStore.jobAssetId(jobId: jobId, role: .preview, index: $0) }
+        #expect(ids.count == 4 && ids.isDisjoint(with: previews))
         try await browser.evaluate("document.getElementById('show-assets').click()")
         try await browser.waitUntil(
             "[...document.querySelectorAll('#assets .card img')].filter(i => i.complete && i.naturalWidth > 0).length === \(ids.count)",
