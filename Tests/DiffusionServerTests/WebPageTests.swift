@@ -109,7 +109,7 @@ struct WebPageTests {
         let ids = Set(listed.compactMap { $0["id"] as? String })
         // (Compared with the previews' ids themselves: a random upload id may contain "-p".)
         let previews = (0..<2).map { AssetStore.jobAssetId(jobId: jobId, role: .preview, index: $0) }
-        #expect(ids.count == 4 && ids.isDisjoint(with: previews))
+        #expect(ids.count == 4 && ids.isDisjoint(with: previews), "\(ids.sorted())")
         try await browser.evaluate("document.getElementById('show-assets').click()")
         try await browser.waitUntil(
             "[...document.querySelectorAll('#assets .card img')].filter(i => i.complete && i.naturalWidth > 0).length === \(ids.count)",
