@@ -9,13 +9,13 @@ import Testing
 struct CLIPTextModelLoadingTests {
     /// The golden text_encoder's tensors, without the position_ids buffer, as `(name, tensor)`.
     private func goldenTensors() throws -> [(name: String, tensor: Tensor)] {
-        let file = try SafeTensorsFile(contentsOf: CLIPGoldens.url("text_encoder/model.safetensors"))
+        let file = try SafeTensorsFile(contentsOf: CLIPGoldens.url("tiny/text_encoder/model.safetensors"))
         return try file.names.filter { !$0.hasSuffix("position_ids") }.map { ($0, try file.tensor(named: $0)) }
     }
 
     /// A copy of the golden text_encoder whose weights are `tensors` (F16, as the golden).
     private func folder(with tensors: [(name: String, tensor: Tensor)]) throws -> CLIPScratchFolder {
-        let folder = try CLIPScratchFolder(copying: "text_encoder")
+        let folder = try CLIPScratchFolder(copying: "tiny/text_encoder")
         try SafeTensors.write(tensors, dtype: .f16, to: folder.file("model.safetensors"))
         return folder
     }
@@ -30,7 +30,7 @@ struct CLIPTextModelLoadingTests {
     }
 
     @Test func goldenFolderUsesTheHubLayout() throws {
-        let file = try SafeTensorsFile(contentsOf: CLIPGoldens.url("text_encoder/model.safetensors"))
+        let file = try SafeTensorsFile(contentsOf: CLIPGoldens.url("tiny/text_encoder/model.safetensors"))
         #expect(file.names.allSatisfy { $0.hasPrefix("text_model.") })
         #expect(file.names.contains("text_model.embeddings.position_ids"))
     }
@@ -59,7 +59,7 @@ struct CLIPTextModelLoadingTests {
     }
 
     @Test func configThatDoesNotMatchTheWeights() throws {
-        let folder = try CLIPScratchFolder(copying: "text_encoder")
+        let folder = try CLIPScratchFolder(copying: "tiny/text_encoder")
         let config = try String(contentsOf: folder.file("config.json"), encoding: .utf8)
         try folder.write(config.replacingOccurrences(of: "\"intermediate_size\": 37", with: "\"intermediate_size\": 36"), to: "config.json")
         let message = loadError(folder)
@@ -67,7 +67,7 @@ struct CLIPTextModelLoadingTests {
     }
 
     @Test func malformedConfigs() throws {
-        let folder = try CLIPScratchFolder(copying: "text_encoder")
+        let folder = try CLIPScratchFolder(copying: "tiny/text_encoder")
         let cases = [
             ("{\"hidden_size\": \"32\"}", "hidden_size"),
             ("{\"hidden_act\": \"relu\"}", "hidden_act \"relu\""),
@@ -85,14 +85,14 @@ struct CLIPTextModelLoadingTests {
 
     @Test(arguments: ["config.json", "model.safetensors"])
     func missingFile(name: String) throws {
-        let folder = try CLIPScratchFolder(copying: "text_encoder")
+        let folder = try CLIPScratchFolder(copying: "tiny/text_encoder")
         try folder.remove(name)
         let message = loadError(folder)
         #expect(message.contains(folder.file(name).path), "\(message)")
     }
 
     @Test func projectionNeedsProjectionDim() throws {
-        let folder = try CLIPScratchFolder(copying: "text_encoder_2")
+        let folder = try CLIPScratchFolder(copying: "tiny/text_encoder_2")
         let config = try String(contentsOf: folder.file("config.json"), encoding: .utf8)
         try folder.write(config.replacingOccurrences(of: "\"projection_dim\": 24", with: "\"projection_dim\": null"), to: "config.json")
         #expect {
@@ -104,7 +104,7 @@ struct CLIPTextModelLoadingTests {
 
     /// A CLIPTextModel file is not a CLIPTextModelWithProjection (no text_projection) and vice versa.
     @Test func towersAreNotInterchangeable() throws {
-        #expect(throws: ModelLoadingError.self) { _ = try CLIPTextModelWithProjection(directory: CLIPGoldens.url("text_encoder")) }
-        #expect(throws: ModelLoadingError.self) { _ = try CLIPTextModel(directory: CLIPGoldens.url("text_encoder_2")) }
+        #expect(throws: ModelLoadingError.self) { _ = try CLIPTextModelWithProjection(directory: CLIPGoldens.url("tiny/text_encoder")) }
+        #expect(throws: ModelLoadingError.self) { _ = try CLIPTextModel(directory: CLIPGoldens.url("tiny/text_encoder_2")) }
     }
 }

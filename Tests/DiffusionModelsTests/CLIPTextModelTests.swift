@@ -17,12 +17,12 @@ enum CLIPModels {
     private static let textEncoders2 = CLIPCache<CLIPTextModelWithProjection>()
 
     static func textEncoder() throws -> CLIPTextModel {
-        try textEncoders.value("text_encoder") { try CLIPTextModel(directory: CLIPGoldens.url("text_encoder")) }
+        try textEncoders.value("text_encoder") { try CLIPTextModel(directory: CLIPGoldens.url("tiny/text_encoder")) }
     }
 
     static func textEncoder2() throws -> CLIPTextModelWithProjection {
         try textEncoders2.value("text_encoder_2") {
-            try CLIPTextModelWithProjection(directory: CLIPGoldens.url("text_encoder_2"))
+            try CLIPTextModelWithProjection(directory: CLIPGoldens.url("tiny/text_encoder_2"))
         }
     }
 }
@@ -69,7 +69,7 @@ struct CLIPTextModelTests {
     }
 
     /// Without an end token the two pooling rules part: the legacy eos_token_id 2 takes the largest id
-    /// (planted at 40 by generate.py), eos_token_id 49407 falls back to position 0.
+    /// (planted at 40 by generate.py), eos_token_id 2513 (the cut vocabulary's end token) falls back to position 0.
     @Test func poolingPositions() throws {
         let ids = try #require(CLIPGoldens.encoders.input_ids["no_eos"])
         #expect(try CLIPModels.textEncoder().endTokenPositions(ids)[0] == 40)
@@ -94,7 +94,7 @@ struct CLIPTextModelTests {
         let bad: [([[Int32]], String)] = [
             ([], "at least one"), ([[]], "at least one"), ([[1, 2], [1]], "sequence 1 has 1 ids"),
             ([[Int32]](repeating: Array(repeating: 1, count: 78), count: 1), "78 ids exceed"),
-            ([[1, 49408]], "id 49408"), ([[-1]], "id -1"),
+            ([[1, 2514]], "id 2514"), ([[-1]], "id -1"),
         ]
         for (ids, words) in bad {
             #expect {

@@ -97,12 +97,12 @@ struct PromptWeightingTests {
     }
 
     private func sd() throws -> StableDiffusionPromptEncoder {
-        StableDiffusionPromptEncoder(tokenizer: try CLIPGoldens.tokenizer("tokenizer"), textEncoder: try CLIPModels.textEncoder())
+        StableDiffusionPromptEncoder(tokenizer: try CLIPGoldens.tokenizer("tiny/tokenizer"), textEncoder: try CLIPModels.textEncoder())
     }
 
     private func sdxl() throws -> StableDiffusionXLPromptEncoder {
         StableDiffusionXLPromptEncoder(
-            tokenizer: try CLIPGoldens.tokenizer("tokenizer"), tokenizer2: try CLIPGoldens.tokenizer("tokenizer_2"),
+            tokenizer: try CLIPGoldens.tokenizer("tiny/tokenizer"), tokenizer2: try CLIPGoldens.tokenizer("tiny/tokenizer_2"),
             textEncoder: try CLIPModels.textEncoder(), textEncoder2: try CLIPModels.textEncoder2(),
             forceZerosForEmptyPrompt: true)
     }
@@ -129,18 +129,19 @@ struct PromptWeightingTests {
         try expectMatch(xl.negativePooledPromptEmbeds, "sdxl.\(name).negative_pooled")
     }
 
-    /// The 200-token prompt spans three chunks, and its one-chunk negative is padded to three.
+    /// The long tag list (400 tokens in the tiny encoders' cut vocabulary) spans four chunks, and its
+    /// one-chunk negative is padded to four.
     @Test func longPromptIsChunked() throws {
         let golden = try #require(PromptGoldens.embeddingCases.first { $0.case == "long" })
         let xl = try sdxl().encode(
             prompt: golden.prompt, negativePrompt: golden.negative_prompt, classifierFreeGuidance: true, syntax: .weighted)
-        #expect(xl.promptEmbeds.shape == [1, 3 * 77, 64] && xl.negativePromptEmbeds?.shape == [1, 3 * 77, 64])
+        #expect(xl.promptEmbeds.shape == [1, 4 * 77, 64] && xl.negativePromptEmbeds?.shape == [1, 4 * 77, 64])
         let zeros = try sdxl().encode(prompt: golden.prompt, negativePrompt: nil, classifierFreeGuidance: true, syntax: .weighted)
-        #expect(zeros.negativePromptEmbeds?.shape == [1, 3 * 77, 64])
+        #expect(zeros.negativePromptEmbeds?.shape == [1, 4 * 77, 64])
         #expect(zeros.negativePromptEmbeds?.scalars.allSatisfy { $0 == 0 } == true)
     }
 
-    /// The UNet takes the 231-token conditioning (prompt and padded negative as one batch) as diffusers'
+    /// The UNet takes the 308-token conditioning (prompt and padded negative as one batch) as diffusers'
     /// does; bound: the UNet goldens' 1e-4 of the output's scale.
     @Test func unetTakesChunkedConditioning() throws {
         let golden = try #require(PromptGoldens.embeddingCases.first { $0.case == "long" })
@@ -151,7 +152,7 @@ struct PromptWeightingTests {
         let output = try unet(
             try PromptGoldens.embeddings("unet.long.sample"), timesteps: [400],
             encoderHiddenStates: Tensor.concatenate([embeddings.promptEmbeds, negative], axis: 0))
-        UNetGoldens.expectClose(output, try PromptGoldens.embeddings("unet.long.output"), "unet on 231 tokens")
+        UNetGoldens.expectClose(output, try PromptGoldens.embeddings("unet.long.output"), "unet on 308 tokens")
     }
 
     /// Without emphasis and within 75 tokens, the weighted reading is exactly diffusers' plain one.

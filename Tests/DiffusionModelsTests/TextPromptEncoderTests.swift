@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The prompt encoders against diffusers' StableDiffusionPipeline / StableDiffusionXLPipeline
-/// `encode_prompt` with the golden tokenizers and tiny encoders (Tests/Goldens/clip is laid out as a
+/// `encode_prompt` with the golden tokenizers and tiny encoders (Tests/Goldens/clip/tiny is laid out as a
 /// pipeline folder). Tolerance: `clipTolerance`, for the reasons given there.
 struct TextPromptEncoderTests {
     static let cases = CLIPGoldens.encoders.pipelines.map(\.case)
@@ -14,12 +14,12 @@ struct TextPromptEncoderTests {
     }
 
     private func sd() throws -> StableDiffusionPromptEncoder {
-        StableDiffusionPromptEncoder(tokenizer: try CLIPGoldens.tokenizer("tokenizer"), textEncoder: try CLIPModels.textEncoder())
+        StableDiffusionPromptEncoder(tokenizer: try CLIPGoldens.tokenizer("tiny/tokenizer"), textEncoder: try CLIPModels.textEncoder())
     }
 
     private func sdxl(forceZeros: Bool) throws -> StableDiffusionXLPromptEncoder {
         StableDiffusionXLPromptEncoder(
-            tokenizer: try CLIPGoldens.tokenizer("tokenizer"), tokenizer2: try CLIPGoldens.tokenizer("tokenizer_2"),
+            tokenizer: try CLIPGoldens.tokenizer("tiny/tokenizer"), tokenizer2: try CLIPGoldens.tokenizer("tiny/tokenizer_2"),
             textEncoder: try CLIPModels.textEncoder(), textEncoder2: try CLIPModels.textEncoder2(),
             forceZerosForEmptyPrompt: forceZeros)
     }
@@ -84,13 +84,13 @@ struct TextPromptEncoderTests {
         try expectMatch(xl.pooledPromptEmbeds, "sdxl.negative.zeros_true.pooled_prompt_embeds")
     }
 
-    /// Tests/Goldens/clip has a pipeline folder's tokenizer/, tokenizer_2/, text_encoder/, text_encoder_2/.
+    /// Tests/Goldens/clip/tiny is a pipeline folder: tokenizer/, tokenizer_2/, text_encoder/, text_encoder_2/.
     @Test func loadsFromAModelFolder() throws {
         let golden = try pipelineCase("negative")
-        let sd = try StableDiffusionPromptEncoder(modelDirectory: CLIPGoldens.directory)
+        let sd = try StableDiffusionPromptEncoder(modelDirectory: CLIPGoldens.url("tiny"))
             .encode(prompt: golden.prompt, negativePrompt: golden.negative_prompt, classifierFreeGuidance: true)
         try expectMatch(sd.negativePromptEmbeds, "sd.negative.negative_prompt_embeds")
-        let xl = try StableDiffusionXLPromptEncoder(modelDirectory: CLIPGoldens.directory, forceZerosForEmptyPrompt: true)
+        let xl = try StableDiffusionXLPromptEncoder(modelDirectory: CLIPGoldens.url("tiny"), forceZerosForEmptyPrompt: true)
             .encode(prompt: golden.prompt, negativePrompt: golden.negative_prompt, classifierFreeGuidance: true)
         try expectMatch(xl.negativePooledPromptEmbeds, "sdxl.negative.zeros_true.negative_pooled_prompt_embeds")
     }

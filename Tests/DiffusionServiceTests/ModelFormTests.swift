@@ -5,9 +5,9 @@ import Foundation
 import Testing
 
 /// A model in the forms users download gives the same images as the diffusers folder: a
-/// single-file checkpoint with configs beside it (built-in tokenizer and scheduler), and a folder
-/// whose weights are fp16 variants. Tests/Goldens/pipeline/single_file.py wrote the single file
-/// from Tests/Fixtures/Weights/tiny-sd15 with diffusers' key tables.
+/// single-file checkpoint with configs and the tiny model's tokenizer beside it (built-in
+/// scheduler), and a folder whose weights are fp16 variants. Tests/Goldens/pipeline/single_file.py
+/// wrote the single file from Tests/Fixtures/Weights/tiny-sd15 with diffusers' key tables.
 @Suite(.serialized) struct ModelFormTests {
     static let root = JobOutcomeTests.root
 
@@ -44,6 +44,22 @@ import Testing
         let single = try ModelFolder(url: models.url.appendingPathComponent("tiny-sd15-single"))
         #expect(single.checkpoint?.lastPathComponent == "tiny-sd15-single.safetensors" && single.family == .sd15)
         #expect(single.defaultScheduler == .pndm)
+    }
+
+    /// Without a tokenizer beside it, a single file reads the built-in one (Resources/SingleFile, CLIP's
+    /// 49,408 ids): the tiny model's 2,514-row embedding then refuses its start token, 49406, and the
+    /// job fails naming it.
+    @Test func aSingleFileWithoutATokenizerReadsTheBuiltInOne() throws {
+        let (models, assets) = (try Self.models(), try TemporaryFolder())
+        let bare = models.url.appendingPathComponent("tiny-sd15-bare")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        let single = Self.root.appendingPathComponent("Tests/Goldens/pipeline/single_file/tiny-sd15-single")
+        for entry in try FileManager.default.contentsOfDirectory(atPath: single.path) where entry != "tokenizer" {
+            try ConceptsTests.link(bare.appendingPathComponent(entry), single.appendingPathComponent(entry))
+        }
+        let service = GenerationService(models: models.url, assets: assets.url)
+        let failure = try service.generate(try request("tiny-sd15-bare")).response.job.error
+        #expect(failure?.message == "sequence 0 holds id 49406, outside the vocabulary of 2514", "\(String(describing: failure))")
     }
 
     @Test func aFolderWithNeitherFormIsNamed() throws {

@@ -66,7 +66,14 @@ extension SingleFileCheckpoint {
         config.blockOutChannels = try (0..<levels).map { try shape(w, "down_blocks.\($0).resnets.0.conv1.weight", url: w.url)[0] }
         config.layersPerBlock = .all(w.count("down_blocks.0.resnets."))
         config.downBlockTypes = (0..<levels).map { w.has("down_blocks.\($0).attentions.") ? "CrossAttnDownBlock2D" : "DownBlock2D" }
-        let depths = (0..<levels).map { max(1, w.count("down_blocks.\($0).attentions.0.transformer_blocks.")) }
+        // A level's transformer depth is its attention's block count (0 in the distilled SDXL ControlNets);
+        // the last level's also sizes the mid block, so a last level without attention takes the mid
+        // block's; other levels without attention do not use theirs (1, diffusers' default).
+        let depths = (0..<levels).map { level in
+            config.downBlockTypes[level] == "CrossAttnDownBlock2D"
+                ? w.count("down_blocks.\(level).attentions.0.transformer_blocks.")
+                : level == levels - 1 ? w.count("mid_block.attentions.0.transformer_blocks.") : 1
+        }
         config.transformerLayersPerBlock = Set(depths).count == 1 ? .all(depths[0]) : .each(depths)
         if let key = w.names.first(where: { $0.hasSuffix("attn2.to_k.weight") }), let shape = w.info(key)?.shape, shape.count == 2 {
             config.crossAttentionDim = .all(shape[1])

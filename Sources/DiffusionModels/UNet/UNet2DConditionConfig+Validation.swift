@@ -54,7 +54,11 @@ extension UNet2DConditionConfig {
             heads: try attentionHeadDim.values(count: n, field: "attention_head_dim"),
             activation: activation, groups: groups)
         for layers in layout.layersPerBlock { try ConfigCheck.depth("layers_per_block", layers) }
-        for layers in layout.transformerLayersPerBlock { try ConfigCheck.depth("transformer_layers_per_block", layers) }
+        // 0 is allowed, as in diffusers: a Transformer2DModel of norm and projections only (the distilled
+        // SDXL ControlNets "mid" and "small", Docs/MODELS.md).
+        for layers in layout.transformerLayersPerBlock {
+            try ConfigCheck.range("transformer_layers_per_block", layers, 0...ConfigCheck.maximumDepth)
+        }
         for dim in layout.crossAttentionDim { try ConfigCheck.size("cross_attention_dim", dim) }
         for (i, heads) in layout.heads.enumerated() where heads <= 0 || blockOutChannels[i] % heads != 0 {
             throw ModelLoadingError("config field 'attention_head_dim': \(heads) heads do not split block \(i)'s \(blockOutChannels[i]) channels")

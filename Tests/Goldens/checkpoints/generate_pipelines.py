@@ -18,6 +18,7 @@ parameters of pipelines/manifest.json, in GenerationParameters' names.
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import torch
@@ -26,6 +27,8 @@ from safetensors.torch import load_file
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "pipelines"
+sys.path.insert(0, str(HERE.parent))
+import tiny_tokenizer  # noqa: E402
 
 CASES = [
     {"name": "sd15-single", "source": "sd15", "checkpoint": "sd15-single.safetensors", "prompt": "a red house",
@@ -37,25 +40,9 @@ CASES = [
 ]
 
 
-def bytes_to_unicode():
-    """CLIP's printable stand-ins for the 256 bytes (transformers' clip tokenizer)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return [chr(c) for c in cs]
-
-
 def write_tokenizer(folder, pad):
     folder.mkdir(parents=True)
-    chars = bytes_to_unicode()
-    tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
-    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}, ensure_ascii=False))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tiny_tokenizer.write(folder, count=0)  # CLIP's tokenizer with no merges: the 514 byte and special tokens
     (folder / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "do_lower_case": True,
         "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": pad}, indent=1))

@@ -4,29 +4,40 @@ Run from the repository root with the pinned oracle (Tests/Goldens/requirements.
     /work/venv/bin/python Tests/Goldens/clip/generate.py
 
 Writes, under Tests/Goldens/clip/:
-- tokenizer/: the real CLIP vocab.json + merges.txt (from shared/data/clip-tokenizer) with the plain
-  SD1.5 config (pad <|endoftext|>); tokenizer_2/: SDXL's hub layout (AddedToken objects, pad "!");
+- tokenizer/: the real CLIP vocab.json + merges.txt (links to the runtime's built-in copy in
+  Sources/DiffusionPipeline/Resources/SingleFile/tokenizer) with the plain SD1.5 config (pad
+  <|endoftext|>); tokenizer_2/: SDXL's hub layout (AddedToken objects, pad "!");
   tokenizer_hub/: the same layout with pad <|endoftext|> (SD1.5's and SDXL's first tokenizer on the hub);
   tokenizer_v4/: the layout transformers 4.x saved (added_tokens_decoder). The last three link their
   vocab.json and merges.txt to tokenizer/ so the 1.5 MB files are stored once.
 - tokens.json: transformers' ids for every corpus prompt with every tokenizer folder, padded to 77
   and truncated as diffusers asks, and untruncated without padding.
-- text_encoder/: a tiny random CLIPTextModel (quick_gelu, legacy eos_token_id 2) saved as the SD1.5
-  hub files are, `text_model.*` keys plus the `position_ids` buffer; text_encoder_2/: a tiny random
-  CLIPTextModelWithProjection (gelu, eos_token_id 49407) as transformers saves it. Both F16.
+- tiny/: a pipeline folder of tiny random text encoders and their tokenizers, CLIP's cut after 2000
+  merges (Tests/Goldens/tiny_tokenizer.py: 2,514 ids, so the embeddings are 2,514 rows, not 49,408):
+  tiny/tokenizer/ (plain SD1.5 config) and tiny/tokenizer_2/ (SDXL's hub layout, pad "!");
+  tiny/text_encoder/: a CLIPTextModel (quick_gelu, legacy eos_token_id 2) saved as the SD1.5 hub
+  files are, `text_model.*` keys plus the `position_ids` buffer; tiny/text_encoder_2/: a
+  CLIPTextModelWithProjection (gelu, eos_token_id 2513, the cut vocabulary's end token) as
+  transformers saves it. Both F16.
 - encoders.safetensors (+ encoders.json, the input ids and prompts): the models' outputs on those F16
   weights widened to float32, and the SD1.5 / SDXL pipelines' encode_prompt outputs.
 """
 import json
 import os
 import shutil
+import sys
 
 import torch
 from safetensors.torch import save_file
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "clip-tokenizer")
+TINY = os.path.join(HERE, "tiny")
+sys.path.insert(0, os.path.join(HERE, ".."))
+import tiny_tokenizer  # noqa: E402
+
+# The full CLIP tokenizer, as the SD1.5 hub folder carries it (the runtime's built-in copy).
+FULL = os.path.join("..", "..", "..", "..", "Sources", "DiffusionPipeline", "Resources", "SingleFile", "tokenizer")
 
 
 def dump(path, payload):
@@ -71,9 +82,12 @@ def v4_config():
 
 def write_tokenizer_folders():
     base = os.path.join(HERE, "tokenizer")
-    os.makedirs(base, exist_ok=True)
-    for name in ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"]:
-        shutil.copyfile(os.path.join(SHARED, name), os.path.join(base, name))
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    for name in ["vocab.json", "merges.txt"]:
+        os.symlink(os.path.join(FULL, name), os.path.join(base, name))
+    for name in ["tokenizer_config.json", "special_tokens_map.json"]:
+        shutil.copyfile(os.path.join(base, FULL, name), os.path.join(base, name))
     folders = {}
     for folder, pad in [("tokenizer_2", "!"), ("tokenizer_hub", "<|endoftext|>")]:
         config, special = hub_config(pad)
@@ -174,10 +188,29 @@ def tokenize_corpus(folders):
 # Tiny text encoders
 
 
+def write_tiny_tokenizers():
+    """tiny/tokenizer (SD1.5's plain config) and tiny/tokenizer_2 (SDXL's hub layout, pad "!") on the cut
+    vocabulary."""
+    for folder, files in [("tokenizer", ["tokenizer_config.json", "special_tokens_map.json"]),
+                          ("tokenizer_2", None)]:
+        path = os.path.join(TINY, folder)
+        shutil.rmtree(path, ignore_errors=True)
+        tiny_tokenizer.write(path)
+        if files:
+            for name in files:
+                shutil.copyfile(os.path.join(HERE, "tokenizer", name), os.path.join(path, name))
+        else:
+            config, special = hub_config("!")
+            dump(os.path.join(path, "tokenizer_config.json"), config)
+            dump(os.path.join(path, "special_tokens_map.json"), special)
+    return [CLIPTokenizer.from_pretrained(os.path.join(TINY, f)) for f in ["tokenizer", "tokenizer_2"]]
+
+
 def tiny_config(**overrides):
     return CLIPTextConfig(
-        vocab_size=49408, hidden_size=32, intermediate_size=37, num_hidden_layers=5, num_attention_heads=4,
-        max_position_embeddings=77, layer_norm_eps=1e-5, bos_token_id=49406, pad_token_id=1, **overrides)
+        vocab_size=tiny_tokenizer.VOCAB_SIZE, hidden_size=32, intermediate_size=37, num_hidden_layers=5,
+        num_attention_heads=4, max_position_embeddings=77, layer_norm_eps=1e-5,
+        bos_token_id=tiny_tokenizer.BOS_TOKEN_ID, pad_token_id=1, **overrides)
 
 
 def randomize(model, seed):
@@ -196,9 +229,10 @@ def randomize(model, seed):
 def write_text_encoders():
     text_encoder = randomize(CLIPTextModel(tiny_config(hidden_act="quick_gelu", eos_token_id=2, projection_dim=32)), 1)
     text_encoder_2 = randomize(
-        CLIPTextModelWithProjection(tiny_config(hidden_act="gelu", eos_token_id=49407, projection_dim=24)), 2)
+        CLIPTextModelWithProjection(tiny_config(hidden_act="gelu", eos_token_id=tiny_tokenizer.EOS_TOKEN_ID,
+                                                projection_dim=24)), 2)
 
-    folder = os.path.join(HERE, "text_encoder")
+    folder = os.path.join(TINY, "text_encoder")
     os.makedirs(folder, exist_ok=True)
     text_encoder.config.architectures = ["CLIPTextModel"]
     text_encoder.config.to_json_file(os.path.join(folder, "config.json"))
@@ -207,7 +241,7 @@ def write_text_encoders():
     legacy["text_model.embeddings.position_ids"] = torch.arange(77).unsqueeze(0)
     save_file(legacy, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
 
-    text_encoder_2.half().save_pretrained(os.path.join(HERE, "text_encoder_2"))
+    text_encoder_2.half().save_pretrained(os.path.join(TINY, "text_encoder_2"))
     text_encoder_2.float()
     return text_encoder, text_encoder_2
 
@@ -232,8 +266,9 @@ def model_cases(tokenizers):
     legacy argmax and the eos match pick different positions), and a short unpadded sequence."""
     sd, xl = tokenizers
     generator = torch.Generator().manual_seed(3)
-    no_eos = torch.randint(0, 49406, (2, 77), generator=generator)
-    no_eos[0, 40] = 49406  # the largest id, so the legacy path pools at 40 and the eos path at 0
+    bos = tiny_tokenizer.BOS_TOKEN_ID
+    no_eos = torch.randint(0, bos, (2, 77), generator=generator)
+    no_eos[0, 40] = bos  # the largest id, so the legacy path pools at 40 and the eos path at 0
     return {
         "single": sd(["a photo of an astronaut riding a horse on mars"], padding="max_length", max_length=77).input_ids,
         "batch2": sd(["((masterpiece)), a cat <|endoftext|> in a hat", LONG], padding="max_length", max_length=77,
@@ -270,12 +305,11 @@ PIPELINE_PROMPTS = [
 ]
 
 
-def pipeline_outputs(text_encoder, text_encoder_2, out):
+def pipeline_outputs(text_encoder, text_encoder_2, tokenizers, out):
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
     unet, vae, scheduler = tiny_pipeline_parts()
-    tokenizer = CLIPTokenizer.from_pretrained(os.path.join(HERE, "tokenizer"))
-    tokenizer_2 = CLIPTokenizer.from_pretrained(os.path.join(HERE, "tokenizer_2"))
+    tokenizer, tokenizer_2 = tokenizers
     sd = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
                                  scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                  requires_safety_checker=False)
@@ -301,14 +335,14 @@ def pipeline_outputs(text_encoder, text_encoder_2, out):
 def main():
     torch.manual_seed(0)
     tokenize_corpus(write_tokenizer_folders())
+    tokenizers = write_tiny_tokenizers()
     text_encoder, text_encoder_2 = write_text_encoders()
-    tokenizers = [CLIPTokenizer.from_pretrained(os.path.join(HERE, f)) for f in ["tokenizer", "tokenizer_2"]]
     cases = model_cases(tokenizers)
     out = {}
     for case, ids in cases.items():
         encoder_outputs(f"text_encoder.{case}", text_encoder, ids, out, every_layer=case == "batch2")
         encoder_outputs(f"text_encoder_2.{case}", text_encoder_2, ids, out, every_layer=case == "batch2")
-    pipelines = pipeline_outputs(text_encoder, text_encoder_2, out)
+    pipelines = pipeline_outputs(text_encoder, text_encoder_2, tokenizers, out)
     save_file({k: v.float().contiguous() for k, v in out.items()}, os.path.join(HERE, "encoders.safetensors"))
     dump(os.path.join(HERE, "encoders.json"), {"input_ids": cases, "pipelines": pipelines})
 

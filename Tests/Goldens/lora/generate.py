@@ -128,7 +128,8 @@ def write_sd15_merged():
     generator = torch.Generator().manual_seed(5)
     sample = torch.randn(1, 4, 8, 8, generator=generator)
     hidden = torch.randn(1, 7, 32, generator=generator)
-    ids = torch.tensor([[49406, 320, 1125, 539, 550, 49407] + [49407] * 71])
+    # "a photo of an" in tiny-sd15's tokenizer (CLIP's cut after 2000 merges: start 2512, end and pad 2513).
+    ids = torch.tensor([[2512, 320, 1125, 539, 550, 2513] + [2513] * 71])
     with torch.no_grad():
         out["unet_output"] = pipe.unet(sample, 500, encoder_hidden_states=hidden).sample.permute(0, 2, 3, 1)
         out["text_encoder_output"] = pipe.text_encoder(ids).last_hidden_state

@@ -16,6 +16,8 @@ import os
 import shutil
 from pathlib import Path
 
+import sys
+
 import torch
 from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 from safetensors.torch import save_file
@@ -23,7 +25,11 @@ from transformers import (CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjec
                           CLIPVisionModelWithProjection)
 
 ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "Tests" / "Goldens"))
+import tiny_tokenizer  # noqa: E402
+
+# The scheduler configs of the hub models (the shared data folder beside the checkout, or SHARED_DATA).
+SHARED = Path(os.environ.get("SHARED_DATA", ROOT.parent / "shared" / "data"))
 WEIGHTS = ROOT / "Tests" / "Fixtures" / "Weights"
 TEST_MODELS = ROOT / "Tests" / "Goldens" / "pipeline" / "models"
 
@@ -51,15 +57,9 @@ def write_json(path, payload):
 
 
 def tokenizer(folder, pad_token):
-    """The real CLIP vocabulary: copied once into the default model, symlinked everywhere else
-    (1.5 MB a copy, and the repository's fixtures are kept small)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    first = WEIGHTS / "tiny-sd15" / "tokenizer"
-    for name in ("vocab.json", "merges.txt"):
-        if folder == first:
-            shutil.copy(SHARED / "clip-tokenizer" / name, folder / name)
-        else:
-            os.symlink(os.path.relpath(first / name, folder), folder / name)
+    """CLIP's tokenizer cut after its first 2000 merges (Tests/Goldens/tiny_tokenizer.py), which the
+    tiny text encoders' 2,514-row embeddings match; every folder holds a copy (git stores it once)."""
+    tiny_tokenizer.write(folder)
     specials = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
                 "pad_token": pad_token}
     write_json(folder / "special_tokens_map.json", specials)
@@ -69,9 +69,10 @@ def tokenizer(folder, pad_token):
 
 def text_encoder(seed, projection, hidden_act):
     torch.manual_seed(seed)
-    config = CLIPTextConfig(vocab_size=49408, hidden_size=32, intermediate_size=37, num_hidden_layers=5,
-                            num_attention_heads=4, max_position_embeddings=77, hidden_act=hidden_act,
-                            projection_dim=32, bos_token_id=49406, eos_token_id=49407, pad_token_id=1)
+    config = CLIPTextConfig(vocab_size=tiny_tokenizer.VOCAB_SIZE, hidden_size=32, intermediate_size=37,
+                            num_hidden_layers=5, num_attention_heads=4, max_position_embeddings=77,
+                            hidden_act=hidden_act, projection_dim=32, bos_token_id=tiny_tokenizer.BOS_TOKEN_ID,
+                            eos_token_id=tiny_tokenizer.EOS_TOKEN_ID, pad_token_id=1)
     model = (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
     return randomize(model, seed)
 

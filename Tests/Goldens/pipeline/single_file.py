@@ -38,12 +38,14 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     save_file(ldm, OUT / "tiny-sd15-single.safetensors")
-    # Configs only: model_index.json and each component's config.json; the tokenizer and scheduler
-    # come from the runtime's built-in defaults.
+    # Configs only: model_index.json and each component's config.json, and the tokenizer: the tiny
+    # model's (CLIP's cut after 2000 merges), which its 2,514-row embedding matches, where the built-in
+    # one has CLIP's 49,408 ids. The scheduler comes from the runtime's built-in defaults.
     shutil.copy(SOURCE / "model_index.json", OUT / "model_index.json")
     for component in ("unet", "vae", "text_encoder"):
         (OUT / component).mkdir()
         shutil.copy(SOURCE / component / "config.json", OUT / component / "config.json")
+    shutil.copytree(SOURCE / "tokenizer", OUT / "tokenizer")
 
     checkpoint = load_file(OUT / "tiny-sd15-single.safetensors")
     layout.check_equal(sfu.convert_ldm_unet_checkpoint(checkpoint, dict(unet.config)), layout.half(unet.state_dict()), "unet")

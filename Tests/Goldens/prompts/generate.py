@@ -8,14 +8,16 @@ The reference is AUTOMATIC1111/stable-diffusion-webui (v1.10): modules/prompt_pa
 comma backtrack of 20, BOS/EOS per chunk) and modules/sd_emphasis.py `EmphasisOriginal` (each token's
 hidden state times its weight, then the whole chunk rescaled to its original mean). Their behaviour is
 re-implemented below, step for step, on transformers' CLIP tokenizers and the tiny text encoders of
-Tests/Goldens/clip (so the Swift side and this script run the very same models).
+Tests/Goldens/clip (so the Swift side and this script run the very same models): the parses and
+chunks on the full CLIP tokenizers (tokenizer/, tokenizer_2/), the embeddings on the tiny pipeline
+folder tiny/ (the tokenizers cut after 2000 merges that its encoders' embeddings match).
 
 Writes, under Tests/Goldens/prompts/:
 - parses.json: for every prompt of PROMPTS, A1111's [text, weight] list (or "error" where A1111's
   float() raises), and the chunked ids and multipliers of both tokenizers.
 - embeddings.safetensors + embeddings.json: weighted, chunked SD1.5 and SDXL embeddings of a few
   prompt / negative-prompt pairs, the negative padded with empty chunks to the prompt's count, and the
-  tiny SD1.5 UNet (Tests/Fixtures/Weights/tiny-sd15) conditioned on the 231-token "long" pair.
+  tiny SD1.5 UNet (Tests/Fixtures/Weights/tiny-sd15) conditioned on the 4-chunk (308-token) "long" pair.
 """
 import json
 import os
@@ -183,11 +185,12 @@ def main():
     with open(os.path.join(HERE, "parses.json"), "w") as f:  # one prompt a line
         f.write("[\n" + ",\n".join(json.dumps(entry, ensure_ascii=True) for entry in entries) + "\n]\n")
 
-    # The F16 weights of Tests/Goldens/clip widened to float32, as the runtime runs them.
-    text_encoder = CLIPTextModel.from_pretrained(os.path.join(CLIP, "text_encoder"), dtype=torch.float32).eval()
+    # The F16 weights of Tests/Goldens/clip/tiny widened to float32, as the runtime runs them.
+    tiny = os.path.join(CLIP, "tiny")
+    text_encoder = CLIPTextModel.from_pretrained(os.path.join(tiny, "text_encoder"), dtype=torch.float32).eval()
     text_encoder_2 = CLIPTextModelWithProjection.from_pretrained(
-        os.path.join(CLIP, "text_encoder_2"), dtype=torch.float32).eval()
-    sd_tok, xl_tok = tokenizers["tokenizer"], tokenizers["tokenizer_2"]
+        os.path.join(tiny, "text_encoder_2"), dtype=torch.float32).eval()
+    sd_tok, xl_tok = (CLIPTokenizer.from_pretrained(os.path.join(tiny, name)) for name in ["tokenizer", "tokenizer_2"])
 
     def last(ids):
         return text_encoder(torch.tensor([ids])).last_hidden_state[0]
@@ -213,7 +216,7 @@ def main():
                         # The pooled output of the first chunk, as A1111 returns zs[0].pooled.
                         first_ids = padded[1][0][0]
                         out[f"{family}.{case}.{role}_pooled"] = text_encoder_2(torch.tensor([first_ids])).text_embeds
-    # The tiny SD1.5 UNet conditioned on the 3-chunk (231-token) prompt and its padded negative.
+    # The tiny SD1.5 UNet conditioned on the 4-chunk (308-token) prompt and its padded negative.
     from diffusers import UNet2DConditionModel
     unet = UNet2DConditionModel.from_pretrained(os.path.join(HERE, "..", "..", "Fixtures", "Weights", "tiny-sd15", "unet"),
                                                 dtype=torch.float32).eval()

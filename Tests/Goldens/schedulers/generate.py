@@ -2,7 +2,8 @@
 
 Run from the repository root with the pinned oracle (Tests/Goldens/requirements.txt):
     /work/venv/bin/python Tests/Goldens/schedulers/generate.py
-Python floats are exact doubles, so float32 values survive the JSON round trip unchanged.
+Python floats are exact doubles, so float32 values survive the JSON round trip unchanged; float32
+tensors are written with the fewest digits that give back the same float32 (9 at most, not 17).
 """
 import hashlib
 import json
@@ -14,7 +15,9 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONFIGS = os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "scheduler-configs")
+# The hub models' scheduler configs: the shared data folder beside the checkout, or SHARED_DATA.
+CONFIGS = os.path.join(os.environ.get("SHARED_DATA", os.path.join(HERE, "..", "..", "..", "..", "shared", "data")),
+                       "scheduler-configs")
 
 
 def write(name, payload):
@@ -197,6 +200,9 @@ def dummy_model(x, t):
 
 
 def floats(tensor):
+    """The values as Python floats; a float32 tensor's as the shortest decimals of its float32 values."""
+    if tensor.dtype == torch.float32:
+        return [float(np.format_float_positional(v, unique=True)) for v in tensor.detach().flatten().numpy()]
     return tensor.detach().to(torch.float64).flatten().tolist()
 
 

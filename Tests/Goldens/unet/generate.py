@@ -4,7 +4,8 @@ Run from the repo root with the pinned reference venv:
     /work/venv/bin/python Tests/Goldens/unet/generate.py
 
 Each config is a tiny random UNet2DConditionModel saved in diffusers' folder layout with F16
-weights (<name>/config.json + diffusion_pytorch_model.safetensors). The reference runs the
+weights; widths of 16 and 32 channels (every layer kind at a quarter of the weights of 32/64, a
+few hundred KB to 1.3 MB a model) (<name>/config.json + diffusion_pytorch_model.safetensors). The reference runs the
 F16-rounded weights widened back to float32, so both sides compute with identical weights.
 <name>/io.safetensors holds the NCHW inputs, the output and single-block outputs for debugging.
 """
@@ -22,10 +23,10 @@ from tiny_weights import randomize, save_f16  # noqa: E402
 
 CONFIGS = {
     # SD1.5-shaped: conv projection, per-block head counts (diffusers' attention_head_dim quirk),
-    # two levels, non-square latents, batch 2, and ControlNet residuals.
+    # two levels, non-square latents, batch 2, and ControlNet residuals. Widths 16/32 (heads of 8).
     "sd15_two_level": dict(
         config=dict(
-            block_out_channels=[32, 64], layers_per_block=2, norm_num_groups=16, cross_attention_dim=32,
+            block_out_channels=[16, 32], layers_per_block=2, norm_num_groups=8, cross_attention_dim=32,
             down_block_types=["CrossAttnDownBlock2D", "DownBlock2D"],
             up_block_types=["UpBlock2D", "CrossAttnUpBlock2D"],
             attention_head_dim=[2, 4], use_linear_projection=False,
@@ -33,10 +34,10 @@ CONFIGS = {
         batch=2, height=8, width=12, tokens=7, controlnet=True,
     ),
     # SDXL-shaped: linear projection, text_time added embedding, several transformer layers,
-    # explicit num_attention_heads, three levels.
+    # explicit num_attention_heads, three levels. Widths 16/16/32 (heads of 4).
     "sdxl_three_level": dict(
         config=dict(
-            block_out_channels=[32, 32, 64], layers_per_block=2, norm_num_groups=16, cross_attention_dim=48,
+            block_out_channels=[16, 16, 32], layers_per_block=2, norm_num_groups=8, cross_attention_dim=48,
             down_block_types=["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
             up_block_types=["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
             attention_head_dim=[4, 4, 8], transformer_layers_per_block=[1, 2, 2], use_linear_projection=True,
@@ -45,10 +46,10 @@ CONFIGS = {
         ),
         batch=1, height=8, width=12, tokens=5, pooled=24,
     ),
-    # SD-shaped, three levels, odd latent sizes: the up blocks resize to each skip's size.
+    # SD-shaped, three levels, odd latent sizes: the up blocks resize to each skip's size. Widths 16/16/32.
     "sd_three_level_odd": dict(
         config=dict(
-            block_out_channels=[32, 32, 64], layers_per_block=1, norm_num_groups=8, cross_attention_dim=32,
+            block_out_channels=[16, 16, 32], layers_per_block=1, norm_num_groups=8, cross_attention_dim=32,
             down_block_types=["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
             up_block_types=["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
             attention_head_dim=4, freq_shift=1, flip_sin_to_cos=False,

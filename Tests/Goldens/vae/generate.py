@@ -3,8 +3,9 @@
 Run from the repo root with the pinned reference venv:
     /work/venv/bin/python Tests/Goldens/vae/generate.py
 
-A tiny random AutoencoderKL saved in diffusers' folder layout with F16 weights (tiny/config.json
-+ diffusion_pytorch_model.safetensors); the reference runs those F16-rounded weights in float32.
+A tiny random AutoencoderKL (two levels of 16 and 32 channels) saved in diffusers' folder layout
+with F16 weights (tiny/config.json + diffusion_pytorch_model.safetensors); the reference runs those
+F16-rounded weights in float32.
 tiny/io.safetensors holds NCHW inputs and outputs: the decoder's image, the encoder's latent
 distribution (mean, logvar), and the tiled decode (sample_size 16: 8x8 latent tiles) of a latent
 larger than one tile.
@@ -24,9 +25,9 @@ from tiny_weights import randomize, save_f16  # noqa: E402
 def main():
     generator = torch.Generator().manual_seed(4321)
     model = AutoencoderKL(
-        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[32, 64],
+        in_channels=3, out_channels=3, latent_channels=4, block_out_channels=[16, 32],
         down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-        layers_per_block=1, norm_num_groups=16, sample_size=16, scaling_factor=0.13025,
+        layers_per_block=1, norm_num_groups=8, sample_size=16, scaling_factor=0.13025,
     ).eval()
     randomize(model, generator)
     folder = os.path.join(ROOT, "tiny")
