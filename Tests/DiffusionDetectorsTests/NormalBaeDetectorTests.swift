@@ -14,7 +14,7 @@ import Testing
 
     /// The unit normals within 1e-4: float32 through 39 blocks with squeeze-and-excitation, the
     /// decoder's 8 convolutions and 12 MLP layers, summed in other orders than torch's (measured
-    /// below 1e-5).
+    /// 4.0e-6).
     @Test func normalsMatchTorch() throws {
         let goldens = try Self.goldens.get()
         let normals = try Self.detector.normals(try DetectorGoldens.image(goldens, "astronaut"))
@@ -26,7 +26,7 @@ import Testing
 
     /// The 8-bit map: a pixel moves only when `(n + 1) * 127.5` lies within the normals' error
     /// (1e-4 * 127.5 ~ 0.013 levels) of an integer, so every value is within one level and at
-    /// most 1% differ (measured: none).
+    /// most 1% differ (measured: 1 of 49,152 values of astronaut, 3 of 73,728 of coffee).
     @Test(arguments: ["astronaut", "coffee"])
     func mapMatchesControlNetAux(_ name: String) throws {
         let goldens = try Self.goldens.get()
@@ -46,7 +46,7 @@ import Testing
 
     /// geffnet's conv2d_same on odd sizes (7x9), where TensorFlow's "same" padding is not the
     /// stride-2 layers' bottom-right row and column: a 3x3 and a depthwise 5x5 convolution within
-    /// 1e-5 (float32 sums of at most 27 terms).
+    /// 1e-5 (float32 sums of at most 27 terms; measured 2.4e-7).
     @Test func samePaddingMatchesGeffnet() throws {
         let goldens = try Self.goldens.get()
         let input = try goldens.tensor(named: "same.input").nchwToNHWC()
