@@ -69,6 +69,24 @@ import Testing
         #expect(Tensor.samePadding(size: 7, kernel: 3, stride: 1) == (1, 1))
     }
 
+    /// The checkpoint's keys are found under `model.module.` (the published layout), `model.`,
+    /// `module.` or no prefix (a conversion of the bare state dict): the stem's weight alone
+    /// gets as far as its BatchNorm, whose missing key is named with the prefix found.
+    @Test(arguments: ["model.module.", "model.", "module.", ""])
+    func keysAreFoundUnderEachPrefix(_ prefix: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("normal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("scannet.safetensors")
+        try SafeTensors.write([(name: prefix + "encoder.original_model.conv_stem.weight", tensor: Tensor(shape: [4, 3, 3, 3]))], to: url)
+        #expect {
+            _ = try NormalBaeDetector(weights: url).detect(RGBImage(width: 64, height: 64))
+        } throws: { error in
+            guard case .invalidWeights(_, "scannet.safetensors", let reason) = error as? DetectionError else { return false }
+            return reason == "missing weight '\(prefix)encoder.original_model.bn1.weight'"
+        }
+    }
+
     /// A file that is not NormalBae's is refused, naming it and the key at fault; an image the
     /// network cannot take is refused, naming its size.
     @Test func wrongWeightsAndSizesAreRefused() throws {
