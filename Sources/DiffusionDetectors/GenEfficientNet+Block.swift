@@ -21,6 +21,9 @@ extension GenEfficientNet {
                 : try Conv2dSame(w["conv_pw"], batchNorm: w["bn1"], in: inChannels, kernel: 1, epsilon: epsilon)
             let mid = convPw?.outChannels ?? inChannels
             let kernel = try w["conv_dw"].shape("weight").last ?? 0
+            guard mid > 0, kernel > 0 else {
+                throw w.weights.invalid(w.key("conv_dw.weight"), "has \(mid) channels of kernel \(kernel)")
+            }
             convDw = try Conv2dSame(w["conv_dw"], batchNorm: w[dwNorm], in: mid, out: mid, kernel: kernel, stride: stride,
                                     groups: mid, epsilon: epsilon)
             se = try SqueezeExcite(w["se"], channels: mid)

@@ -56,8 +56,12 @@ public struct NormalBaeDetector: Detector {
     }
 
     /// `((n + 1) * 0.5).clip(0, 1) * 255`, clipped and truncated to bytes, in float32 as torch
-    /// and numpy compute it.
+    /// and numpy compute it; NaN (from a file of non-finite weights) gives 0, as numpy's cast
+    /// does on x86.
     public static func levels(_ normals: Tensor) -> [UInt8] {
-        normals.scalars.map { n in UInt8(min(max(min(max((n + 1) * 0.5, 0), 1) * 255, 0), 255)) }
+        normals.scalars.map { n in
+            let unit = (n + 1) * 0.5
+            return unit.isNaN ? 0 : UInt8(min(max(unit, 0), 1) * 255)
+        }
     }
 }

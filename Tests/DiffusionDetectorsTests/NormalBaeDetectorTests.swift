@@ -39,9 +39,9 @@ import Testing
         #expect(differing * 100 <= expected.count, "\(name): \(differing) levels differ")
     }
 
-    /// The levels by hand: (n + 1) / 2 clipped, times 255, truncated.
+    /// The levels by hand: (n + 1) / 2 clipped, times 255, truncated; NaN is 0.
     @Test func levelsClipAndTruncate() {
-        #expect(NormalBaeDetector.levels(Tensor(shape: [5], values: [-1, 0, 1, 1.5, -0.2])) == [0, 127, 255, 255, 102])
+        #expect(NormalBaeDetector.levels(Tensor(shape: [6], values: [-1, 0, 1, 1.5, -0.2, .nan])) == [0, 127, 255, 255, 102, 0])
     }
 
     /// geffnet's conv2d_same on odd sizes (7x9), where TensorFlow's "same" padding is not the
