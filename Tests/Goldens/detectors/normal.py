@@ -8,7 +8,7 @@ The network is controlnet_aux's NNET exactly as NormalBaeDetector.from_pretraine
 EfficientNet-B5 encoder tf_efficientnet_b5_ap of its vendored geffnet, the BN decoder with its
 pixel-wise MLPs, 72.6M parameters). Its decoder cannot be shrunk: its forward hard-codes the
 widths 512, 256 and 128 (`feat_map.view(B, 512 + 4, -1)`), so the weights are made small instead.
-Every tensor of normal_scannet.pt is a strided view into one of nine shared float16 "bands" of
+Every tensor of normal_scannet.pt is a strided view into one of ten shared float16 "bands" of
 seeded uniform values (torch.save stores each band once): a convolution's row o reads band
 elements offset + 5 * o + j (rows overlap, shifted by 5 elements; j runs over in, kh, kw
 contiguously), from the band of its fan-in scale 2^-k nearest sqrt(3 / fan_in); BatchNorm
