@@ -24,18 +24,31 @@ import Testing
 
     /// With detection on, the ControlNet sees NormalBae's map of the control image: the same
     /// images as sending that map with detection off, and not the control image's.
-    @Test func detectionFeedsTheNormalMap() throws {
-        let models = try Self.models()
-        try withExtendedLifetime(models) {
-            let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
-            let cases = DepthLinesDetectionTests()
-            let detector = try #require(try Modality.normalMap.detector(modelsDirectory: models.url))
-            let map = try detector.detect(try cases.controlImage())
-            let detected = try service.generate(try cases.request(["modality": "normal-map", "disableModalityDetection": false]))
-            let given = try service.generate(try cases.request(["modality": "normal-map", "controlImage": try cases.pngURL(map)]))
-            let plain = try service.generate(try cases.request(["modality": "normal-map"]))
-            #expect(detected.images == given.images)
-            #expect(detected.images != plain.images)
+    @Test func detectionFeedsTheNormalMap() async throws {
+        let (detected, given, plain) = try await Self.onOwnThread {
+            let models = try Self.models()
+            return try withExtendedLifetime(models) {
+                let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
+                let cases = DepthLinesDetectionTests()
+                guard let detector = try Modality.normalMap.detector(modelsDirectory: models.url) else {
+                    throw DetectionError.unavailable(modality: "normal-map")
+                }
+                let map = try detector.detect(try cases.controlImage())
+                return (try service.generate(try cases.request(["modality": "normal-map", "disableModalityDetection": false])).images,
+                        try service.generate(try cases.request(["modality": "normal-map", "controlImage": try cases.pngURL(map)])).images,
+                        try service.generate(try cases.request(["modality": "normal-map"])).images)
+            }
+        }
+        #expect(detected == given)
+        #expect(detected != plain)
+    }
+
+    /// Runs `body` on a thread of its own: its ~14 s of synchronous detection (the full-size
+    /// network at 512x512, twice) and generation would otherwise hold one of the two
+    /// cooperative threads that the concurrently running async server tests need.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
@@ -44,7 +57,7 @@ import Testing
         let models = try DepthLinesDetectionTests.models(detectors: false)
         try FileManager.default.createSymbolicLink(at: models.url.appendingPathComponent("controlnets/sd-1_5/normal-map"),
                                                    withDestinationURL: DepthLinesDetectionTests.root.appendingPathComponent("Tests/Fixtures/Weights/controlnets/sd-1_5/canny"))
-        try withExtendedLifetime(models) {
+        withExtendedLifetime(models) {
             let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
             let failure = error { try service.generate(try DepthLinesDetectionTests().request(["modality": "normal-map", "disableModalityDetection": false])) }
             #expect(failure?.status == 400 && failure?.field == "disableModalityDetection")
