@@ -24,14 +24,15 @@ enum Convolution: Sendable {
     }
 
     /// A convolution without bias at `conv` followed by the eval-mode `BatchNorm2d` at `norm`,
-    /// folded into one layer (`BatchNorm.folded`).
+    /// folded into one layer (`BatchNorm.folded`); `epsilon` is the norm's (TensorFlow ports use 1e-3).
     init(_ conv: DetectorWeights.Scope, batchNorm norm: DetectorWeights.Scope, in inChannels: Int? = nil, out: Int? = nil,
-         kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = false) throws {
+         kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = false,
+         epsilon: Float = 1e-5) throws {
         let weight = try Self.weight(conv, in: inChannels, out: out, kernel: kernel, groups: groups)
         let channels = [weight.shape[0]]
         let batchNorm = BatchNorm(weight: try norm.tensor("weight", shape: channels), bias: try norm.tensor("bias", shape: channels),
                                   runningMean: try norm.tensor("running_mean", shape: channels),
-                                  runningVar: try norm.tensor("running_var", shape: channels))
+                                  runningVar: try norm.tensor("running_var", shape: channels), epsilon: epsilon)
         let folded = batchNorm.folded(weight: weight, bias: bias ? try conv.tensor("bias", shape: channels) : nil)
         self.init(weight: folded.weight, bias: folded.bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }

@@ -59,7 +59,7 @@ struct DetectCommand: ParsableCommand {
         let destination = try outputURL()
         let input = try readImage()
         // No detector (illusion): the image is its own map.
-        let map = try failing("\(modality) detection on '\(image)' failed") { try detector?.detect(input) ?? input }
+        let map = try failing("\(modality.rawValue) detection on '\(image)' failed") { try detector?.detect(input) ?? input }
         try failing("cannot write '\(output)'") { try PNG.write(map, to: destination) }
     }
 

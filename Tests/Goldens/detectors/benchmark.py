@@ -1,30 +1,34 @@
-"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid) and lines (MLSDdetector) at 512x512
-on this CPU, and writes the same full-size networks' random weights for the Swift side.
+"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid), lines (MLSDdetector) and normal-map
+(NormalBaeDetector) at 512x512 on this CPU, and writes the same full-size networks' random weights
+for the Swift side.
 
-    /work/venv/bin/python Tests/Goldens/detectors/benchmark.py /tmp/detector-bench
+    /work/venv/bin/python Tests/Goldens/detectors/benchmark.py /tmp/detector-bench [depth lines normal-map]
 
-Writes into the folder: dpt_hybrid-midas-501f0c75.safetensors and mlsd_large_512_fp32.safetensors
-(float32, the published key names and sizes, random weights: the speed does not depend on the
-values) and image.rgb (512x512x3 uint8, the astronaut photo), then prints the median and best of
-the detectors' calls (detect_resolution 512, so resize_image leaves the image as it is) with
-torch's default thread count and with one thread. Tests/DiffusionDetectorsTests/DetectorSpeedTests.swift
-times the Swift detectors on the same files (DETECTOR_BENCH=<folder>).
+Writes into the folder: dpt_hybrid-midas-501f0c75.safetensors, mlsd_large_512_fp32.safetensors and
+scannet.safetensors (float32, the published key names and sizes, random weights: the speed does
+not depend on the values) and image.rgb (512x512x3 uint8, the astronaut photo), then prints the
+median and best of the detectors' calls (detect_resolution 512, so resize_image leaves the image
+as it is) with torch's default thread count and with one thread, for the detectors named (all by
+default). Tests/DiffusionDetectorsTests/DetectorSpeedTests.swift times the Swift detectors on the same files (DETECTOR_BENCH=<folder>).
 """
 import os
 import sys
 import time
+import types
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import sample_photo  # noqa: E402
+from seeded import sample_photo  # noqa: E402
 
 from controlnet_aux.midas import MidasDetector  # noqa: E402
 from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel  # noqa: E402
 from controlnet_aux.mlsd import MLSDdetector  # noqa: E402
 from controlnet_aux.mlsd.models.mbv2_mlsd_large import MobileV2_MLSD_Large  # noqa: E402
+from controlnet_aux.normalbae import NormalBaeDetector  # noqa: E402
+from controlnet_aux.normalbae.nets.NNET import NNET  # noqa: E402
 from controlnet_aux.util import resize_image  # noqa: E402
 
 
@@ -37,7 +41,7 @@ def timed(call, runs):
     return np.median(times), min(times)
 
 
-def main(folder):
+def main(folder, names):
     os.makedirs(folder, exist_ok=True)
     torch.manual_seed(0)
     image = resize_image(sample_photo("astronaut.png"), 512)
@@ -50,11 +54,16 @@ def main(folder):
               os.path.join(folder, "dpt_hybrid-midas-501f0c75.safetensors"))
     save_file({k: v.contiguous() for k, v in lines_model.state_dict().items() if v.is_floating_point()},
               os.path.join(folder, "mlsd_large_512_fp32.safetensors"))
-    depth, lines = MidasDetector(depth_model), MLSDdetector(lines_model)
+    normal_model = NNET(types.SimpleNamespace(mode="client", architecture="BN", pretrained="scannet",
+                                              sampling_ratio=0.4, importance_ratio=0.7)).eval()
+    save_file({k: v.contiguous() for k, v in normal_model.state_dict().items() if v.is_floating_point()},
+              os.path.join(folder, "scannet.safetensors"))
+    detectors = {"depth": MidasDetector(depth_model), "lines": MLSDdetector(lines_model),
+                 "normal-map": NormalBaeDetector(normal_model)}
     print(f"CPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
     for threads in [torch.get_num_threads(), 1]:
         torch.set_num_threads(threads)
-        for name, detector in [("depth", depth), ("lines", lines)]:
+        for name, detector in [(name, detectors[name]) for name in names or detectors]:
             call = lambda: detector(image, detect_resolution=512, image_resolution=512, output_type="np")
             call()
             median, best = timed(call, 5)
@@ -62,4 +71,4 @@ def main(folder):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])
