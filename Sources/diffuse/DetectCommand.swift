@@ -15,8 +15,9 @@ struct DetectCommand: ParsableCommand {
             Modalities: \(Modality.allCases.map(\.rawValue).joined(separator: ", ")). canny is \
             cv2.Canny(image, 100, 200) as controlnet_aux computes it; pose (OpenPose body, \
             detectors/pose/body_pose_model.pth) and scribble (HED with scribble=True, \
-            detectors/scribble/ControlNetHED.pth) run as controlnet_aux's detectors with weights \
-            from the models directory (Docs/DETECTORS.md); illusion has no detector and writes \
+            detectors/scribble/ControlNetHED.pth), depth, lines and lineart \
+            (detectors/lineart/sk_model.pth, or sk_model2.pth with --coarse) run as controlnet_aux's \
+            detectors with weights from the models directory (Docs/DETECTORS.md); illusion has no detector and writes \
             the image unchanged; the others are not available yet. The output is written \
             atomically: on any error no file is left.
             """)
@@ -35,7 +36,13 @@ struct DetectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The models directory, where neural detectors find their weights.", valueName: "dir"))
     var models: String = PackagePaths.defaultFolder("Weights")
 
+    @Flag(help: "lineart only: the coarse model (detectors/lineart/sk_model2.pth), controlnet_aux's coarse=True.")
+    var coarse = false
+
     func validate() throws {
+        guard !coarse || modality == .lineart else {
+            throw ValidationError("--coarse applies to --modality lineart only, not \(modality.rawValue)")
+        }
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "png" else {
             throw ValidationError("--output '\(output)' must name a .png file: the map is written as a PNG")
         }
@@ -45,7 +52,9 @@ struct DetectCommand: ParsableCommand {
         // The modality is checked first, so an unavailable one fails before any file is read.
         let detector: Detector?
         do {
-            detector = try modality.detector(modelsDirectory: URL(fileURLWithPath: models, isDirectory: true))
+            let folder = URL(fileURLWithPath: models, isDirectory: true)
+            detector = coarse ? try LineartDetector(weightsDirectory: modality.weightsDirectory(modelsDirectory: folder), coarse: true)
+                : try modality.detector(modelsDirectory: folder)
         } catch {
             throw CommandFailure("\(error)")
         }
