@@ -22,7 +22,10 @@ struct LineartGenerator: Sendable {
     let downsampling: [Conv2D]
     let residual: [(Conv2D, Conv2D)]
     let upsampling: [ConvTranspose2D]
-    let model4: Conv2D
+    /// The 7x7 convolution to one channel, run as the transposed convolution of its flipped
+    /// kernel (the same sums): one product of every pixel with the 49 taps, then shifted adds,
+    /// where the direct kernel would spend 16 output lanes on one channel.
+    let model4: ConvTranspose2D
 
     init(_ w: DetectorWeights.Scope) throws {
         model0 = try Self.conv(w["model0"][1], in: 3, kernel: 7, padding: 0)
@@ -40,7 +43,7 @@ struct LineartGenerator: Sendable {
         let up1 = try Self.transposed(w["model3"][0], in: features)
         let up2 = try Self.transposed(w["model3"][3], in: up1.outChannels)
         upsampling = [up1, up2]
-        model4 = try Self.conv(w["model4"][1], in: up2.outChannels, out: 1, kernel: 7, padding: 0)
+        model4 = try Self.outputConv(w["model4"][1], in: up2.outChannels)
     }
 
     /// The convolution at `w`, `[out, in, k, k]` with a bias.
@@ -57,6 +60,15 @@ struct LineartGenerator: Sendable {
         let weight = try w.tensor("weight", shape: [inChannels, outChannels, 3, 3])
         return ConvTranspose2D(weight: weight, bias: try w.tensor("bias", shape: [outChannels]),
                                stride: 2, padding: 1, outputPadding: 1)
+    }
+
+    /// The 7x7 convolution to one channel at `w` (`[1, in, 7, 7]`, no padding) as a transposed
+    /// convolution: input channel `ci`'s tap `(ky, kx)` moved to `(6 - ky, 6 - kx)`, padding 6.
+    private static func outputConv(_ w: DetectorWeights.Scope, in inChannels: Int) throws -> ConvTranspose2D {
+        let weight = try w.tensor("weight", shape: [1, inChannels, 7, 7]).scalars
+        let flipped = (0..<inChannels * 49).map { (i: Int) -> Float in weight[i - i % 49 + 48 - i % 49] }
+        return ConvTranspose2D(weight: Tensor(shape: [inChannels, 1, 7, 7], values: flipped),
+                               bias: try w.tensor("bias", shape: [1]), padding: 6)
     }
 
     /// The line map `[1, h, w, 1]` in 0...1 (lines dark) of an RGB image `[1, h, w, 3]` in 0...1.
