@@ -85,8 +85,7 @@ struct LineartGenerator: Sendable {
 
     /// `nn.InstanceNorm2d` (no affine), then ReLU when `relu`.
     private static func normalized(_ x: Tensor, relu: Bool) -> Tensor {
-        let y = InstanceNorm2D(channels: x.shape[3])(x)
-        return relu ? y.relu() : y
+        InstanceNorm2D(channels: x.shape[3])(x, relu: relu)
     }
 
     /// The valid part of a padding-1 convolution of a padded input: one pixel off every side.
