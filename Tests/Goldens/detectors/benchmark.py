@@ -1,11 +1,12 @@
-"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid) and lines (MLSDdetector) at 512x512
-on this CPU, and writes the same full-size networks' random weights for the Swift side.
+"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid), lines (MLSDdetector) and lineart
+(LineartDetector) at 512x512 on this CPU, and writes the same full-size networks' random weights
+for the Swift side.
 
     /work/venv/bin/python Tests/Goldens/detectors/benchmark.py /tmp/detector-bench
 
 Writes into the folder: dpt_hybrid-midas-501f0c75.safetensors and mlsd_large_512_fp32.safetensors
 (float32, the published key names and sizes, random weights: the speed does not depend on the
-values) and image.rgb (512x512x3 uint8, the astronaut photo), then prints the median and best of
+values), sk_model.pth (lineart's Generator, saved by torch.save as published) and image.rgb (512x512x3 uint8, the astronaut photo), then prints the median and best of
 the detectors' calls (detect_resolution 512, so resize_image leaves the image as it is) with
 torch's default thread count and with one thread. Tests/DiffusionDetectorsTests/DetectorSpeedTests.swift
 times the Swift detectors on the same files (DETECTOR_BENCH=<folder>).
@@ -19,8 +20,9 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import sample_photo  # noqa: E402
+from seeded import sample_photo  # noqa: E402
 
+from controlnet_aux.lineart import Generator, LineartDetector  # noqa: E402
 from controlnet_aux.midas import MidasDetector  # noqa: E402
 from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel  # noqa: E402
 from controlnet_aux.mlsd import MLSDdetector  # noqa: E402
@@ -50,11 +52,14 @@ def main(folder):
               os.path.join(folder, "dpt_hybrid-midas-501f0c75.safetensors"))
     save_file({k: v.contiguous() for k, v in lines_model.state_dict().items() if v.is_floating_point()},
               os.path.join(folder, "mlsd_large_512_fp32.safetensors"))
+    lineart_model = Generator(3, 1, 3).eval()
+    torch.save(lineart_model.state_dict(), os.path.join(folder, "sk_model.pth"))
     depth, lines = MidasDetector(depth_model), MLSDdetector(lines_model)
+    lineart = LineartDetector(lineart_model, lineart_model)
     print(f"CPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
     for threads in [torch.get_num_threads(), 1]:
         torch.set_num_threads(threads)
-        for name, detector in [("depth", depth), ("lines", lines)]:
+        for name, detector in [("depth", depth), ("lines", lines), ("lineart", lineart)]:
             call = lambda: detector(image, detect_resolution=512, image_resolution=512, output_type="np")
             call()
             median, best = timed(call, 5)
