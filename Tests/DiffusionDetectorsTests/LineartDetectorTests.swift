@@ -75,6 +75,19 @@ import Testing
         #expect(difference.count * 1000 <= gray.count, "\(key): \(difference.count) pixels differ")
     }
 
+    /// The published file's tensors converted to safetensors under `sk_model.safetensors` give
+    /// the same map.
+    @Test func safetensorsConversionLoads() throws {
+        let published = try Self.weightsDirectory([("lineart_tiny.pth", LineartDetector.weightsFile)])
+        let converted = try Self.weightsDirectory([])
+        defer { for folder in [published, converted] { try? FileManager.default.removeItem(at: folder) } }
+        let file = try TensorFiles.open(published.appendingPathComponent(LineartDetector.weightsFile))
+        try SafeTensors.write(try file.names.map { (name: $0, tensor: try file.tensor(named: $0)) },
+                              to: converted.appendingPathComponent("sk_model.safetensors"))
+        let image = try Self.image("astronaut")
+        #expect(try LineartDetector(weightsDirectory: converted).detect(image) == (try LineartDetector(weightsDirectory: published).detect(image)))
+    }
+
     @Test(arguments: [false, true])
     func missingWeightsNameTheFile(_ coarse: Bool) throws {
         let folder = try Self.weightsDirectory(coarse ? [("lineart_tiny.pth", LineartDetector.weightsFile)] : [])
