@@ -31,7 +31,8 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .depth: return MidasDetector(weights: try weightsFile(MidasDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .lines: return MLSDDetector(weights: try weightsFile(MLSDDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .normalMap: return NormalBaeDetector(weights: try weightsFile(NormalBaeDetector.weightsFile, modelsDirectory: modelsDirectory))
-        case .seg, .lineart:
+        case .lineart: return try LineartDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
+        case .seg:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }
@@ -45,7 +46,8 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .depth: return MidasDetector.weightsFile
         case .lines: return MLSDDetector.weightsFile
         case .normalMap: return NormalBaeDetector.weightsFile
-        case .canny, .illusion, .seg, .lineart: return nil
+        case .lineart: return LineartDetector.weightsFile
+        case .canny, .illusion, .seg: return nil
         }
     }
 
@@ -54,10 +56,10 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
     public func checkDetector(modelsDirectory: URL) throws {
         switch self {
         case .canny, .illusion: return
-        case .pose, .scribble, .depth, .lines, .normalMap:
+        case .pose, .scribble, .depth, .lines, .normalMap, .lineart:
             guard let file = detectorWeightsFile else { return }
             _ = try weightsFile(file, modelsDirectory: modelsDirectory)
-        case .seg, .lineart:
+        case .seg:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }

@@ -14,7 +14,8 @@ struct DetectCommand: ParsableCommand {
         discussion: """
             canny is cv2.Canny(image, 100, 200) as controlnet_aux computes it; illusion has no \
             detector and writes the image unchanged; the others run controlnet_aux's detectors \
-            (Docs/DETECTORS.md) with the weights file the models directory holds for them:
+            (Docs/DETECTORS.md) with the weights file the models directory holds for them
+            (lineart reads sk_model2.pth instead with --coarse):
 
             \(weightsFiles)
 
@@ -42,7 +43,13 @@ struct DetectCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The models directory, where neural detectors find their weights.", valueName: "dir"))
     var models: String = PackagePaths.defaultFolder("Weights")
 
+    @Flag(help: "lineart only: the coarse model (detectors/lineart/sk_model2.pth), controlnet_aux's coarse=True.")
+    var coarse = false
+
     func validate() throws {
+        guard !coarse || modality == .lineart else {
+            throw ValidationError("--coarse applies to --modality lineart only, not \(modality.rawValue)")
+        }
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "png" else {
             throw ValidationError("--output '\(output)' must name a .png file: the map is written as a PNG")
         }
@@ -52,7 +59,9 @@ struct DetectCommand: ParsableCommand {
         // The modality is checked first, so an unavailable one fails before any file is read.
         let detector: Detector?
         do {
-            detector = try modality.detector(modelsDirectory: URL(fileURLWithPath: models, isDirectory: true))
+            let folder = URL(fileURLWithPath: models, isDirectory: true)
+            detector = coarse ? try LineartDetector(weightsDirectory: modality.weightsDirectory(modelsDirectory: folder), coarse: true)
+                : try modality.detector(modelsDirectory: folder)
         } catch {
             throw CommandFailure("\(error)")
         }

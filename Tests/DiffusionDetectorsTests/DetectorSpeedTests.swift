@@ -3,21 +3,22 @@ import DiffusionDetectors
 import Foundation
 import Testing
 
-/// Times the depth, lines and normal-map detectors at 512x512 on the full-size random-weight networks that
+/// Times the depth, lines, normal-map and lineart detectors at 512x512 on the full-size random-weight networks that
 /// Tests/Goldens/detectors/benchmark.py writes (and times in PyTorch). Runs only when
 /// DETECTOR_BENCH names that folder, so CI (no Python) skips it.
 @Suite(.serialized) struct DetectorSpeedTests {
     static let folder = ProcessInfo.processInfo.environment["DETECTOR_BENCH"].map { URL(fileURLWithPath: $0) }
 
-    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines", "normal-map"])
+    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines", "normal-map", "lineart"])
     func detectorSpeed(_ modality: String) throws {
         let folder = try #require(Self.folder)
         let pixels = try [UInt8](Data(contentsOf: folder.appendingPathComponent("image.rgb")))
         let image = RGBImage(width: 512, height: 512, pixels: pixels)
-        let detectors: [String: Detector] = [
+        let detectors: [String: Detector] = try [
             "depth": MidasDetector(weights: folder.appendingPathComponent("dpt_hybrid-midas-501f0c75.safetensors")),
             "lines": MLSDDetector(weights: folder.appendingPathComponent("mlsd_large_512_fp32.safetensors")),
             "normal-map": NormalBaeDetector(weights: folder.appendingPathComponent("scannet.safetensors")),
+            "lineart": LineartDetector(weightsDirectory: folder),
         ]
         let detector = try #require(detectors[modality])
         _ = try detector.detect(image)  // loads the weights

@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth"),
-                       (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"), (.normalMap, "scannet.pt")])
+                       (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"), (.normalMap, "scannet.pt"),
+                       (.lineart, "sk_model.pth")])
     func neuralDetectorsNameTheirMissingFile(_ modality: Modality, file: String) {
         let expected = DetectionError.missingWeights(modality: modality.rawValue, file: file)
         #expect(modality.detectorWeightsFile == file)
@@ -30,7 +31,7 @@ import Testing
         #expect(expected.description.contains("detectors/\(modality.rawValue)/\(file)"))
     }
 
-    @Test(arguments: [Modality.lineart, .seg])
+    @Test(arguments: [Modality.seg])
     func neuralModalitiesAreUnavailable(_ modality: Modality) {
         #expect(throws: DetectionError.unavailable(modality: modality.rawValue)) { try modality.checkDetector(modelsDirectory: models) }
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }

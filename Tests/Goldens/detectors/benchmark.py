@@ -1,15 +1,17 @@
-"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid), lines (MLSDdetector) and normal-map
-(NormalBaeDetector) at 512x512 on this CPU, and writes the same full-size networks' random weights
+"""Times controlnet_aux's depth (MidasDetector, DPT-Hybrid), lines (MLSDdetector), normal-map
+(NormalBaeDetector) and lineart (LineartDetector) at 512x512 on this CPU, and writes the same
+full-size networks' random weights
 for the Swift side.
 
-    /work/venv/bin/python Tests/Goldens/detectors/benchmark.py /tmp/detector-bench [depth lines normal-map]
+    /work/venv/bin/python Tests/Goldens/detectors/benchmark.py /tmp/detector-bench [depth lines normal-map lineart]
 
 Writes into the folder: dpt_hybrid-midas-501f0c75.safetensors, mlsd_large_512_fp32.safetensors and
 scannet.safetensors (float32, the published key names and sizes, random weights: the speed does
-not depend on the values) and image.rgb (512x512x3 uint8, the astronaut photo), then prints the
-median and best of the detectors' calls (detect_resolution 512, so resize_image leaves the image
-as it is) with torch's default thread count and with one thread, for the detectors named (all by
-default). Tests/DiffusionDetectorsTests/DetectorSpeedTests.swift times the Swift detectors on the same files (DETECTOR_BENCH=<folder>).
+not depend on the values), sk_model.pth (lineart's Generator, saved by torch.save as published)
+and image.rgb (512x512x3 uint8, the astronaut photo), then prints the median and best of the
+detectors' calls (detect_resolution 512, so resize_image leaves the image as it is) with torch's
+default thread count and with one thread, for the detectors named (all by default).
+Tests/DiffusionDetectorsTests/DetectorSpeedTests.swift times the Swift detectors on the same files (DETECTOR_BENCH=<folder>).
 """
 import os
 import sys
@@ -23,6 +25,7 @@ from safetensors.torch import save_file
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seeded import sample_photo  # noqa: E402
 
+from controlnet_aux.lineart import Generator, LineartDetector  # noqa: E402
 from controlnet_aux.midas import MidasDetector  # noqa: E402
 from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel  # noqa: E402
 from controlnet_aux.mlsd import MLSDdetector  # noqa: E402
@@ -60,6 +63,9 @@ def main(folder, names):
               os.path.join(folder, "scannet.safetensors"))
     detectors = {"depth": MidasDetector(depth_model), "lines": MLSDdetector(lines_model),
                  "normal-map": NormalBaeDetector(normal_model)}
+    lineart_model = Generator(3, 1, 3).eval()
+    torch.save(lineart_model.state_dict(), os.path.join(folder, "sk_model.pth"))
+    detectors["lineart"] = LineartDetector(lineart_model, lineart_model)
     print(f"CPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
     for threads in [torch.get_num_threads(), 1]:
         torch.set_num_threads(threads)
