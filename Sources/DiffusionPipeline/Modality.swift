@@ -30,7 +30,8 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .scribble: return try HEDDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
         case .depth: return MidasDetector(weights: try weightsFile(MidasDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .lines: return MLSDDetector(weights: try weightsFile(MLSDDetector.weightsFile, modelsDirectory: modelsDirectory))
-        case .seg, .lineart, .normalMap:
+        case .seg: return UniformerDetector(weights: try weightsFile(UniformerDetector.weightsFile, modelsDirectory: modelsDirectory))
+        case .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }
@@ -43,7 +44,8 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .scribble: return HEDDetector.weightsFile
         case .depth: return MidasDetector.weightsFile
         case .lines: return MLSDDetector.weightsFile
-        case .canny, .illusion, .seg, .lineart, .normalMap: return nil
+        case .seg: return UniformerDetector.weightsFile
+        case .canny, .illusion, .lineart, .normalMap: return nil
         }
     }
 
@@ -52,10 +54,10 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
     public func checkDetector(modelsDirectory: URL) throws {
         switch self {
         case .canny, .illusion: return
-        case .pose, .scribble, .depth, .lines:
+        case .pose, .scribble, .depth, .lines, .seg:
             guard let file = detectorWeightsFile else { return }
             _ = try weightsFile(file, modelsDirectory: modelsDirectory)
-        case .seg, .lineart, .normalMap:
+        case .lineart, .normalMap:
             throw DetectionError.unavailable(modality: rawValue)
         }
     }
