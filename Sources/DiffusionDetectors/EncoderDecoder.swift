@@ -8,8 +8,8 @@ struct EncoderDecoder: Sendable {
     let backbone: UniFormer
     let decodeHead: UPerHead
 
-    init(_ w: DetectorWeights.Scope, headDim: Int) throws {
-        backbone = try UniFormer(w["backbone"], headDim: headDim)
+    init(_ w: DetectorWeights.Scope) throws {
+        backbone = try UniFormer(w["backbone"])
         let widths = backbone.stages.map { $0.norm.weight.count }
         decodeHead = try UPerHead(w["decode_head"], inChannels: widths)
         guard decodeHead.classes == ADE20kPalette.colours.count else {

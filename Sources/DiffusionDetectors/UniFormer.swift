@@ -20,11 +20,13 @@ struct UniFormer: Sendable {
         case attention(AttentionBlock)
     }
 
+    /// The config's `head_dim`: the attention's features per head, which the weights do not
+    /// record (the published widths 320 and 512 have 5 and 8 heads).
+    static let headDim = 64
+
     let stages: [Stage]
 
-    /// - Parameter headDim: the attention's features per head, which the weights do not record
-    ///   (64 in the published network: 5 and 8 heads).
-    init(_ w: DetectorWeights.Scope, headDim: Int) throws {
+    init(_ w: DetectorWeights.Scope) throws {
         var stages: [Stage] = []
         var channels = 3
         for stage in 1...4 {
@@ -40,7 +42,7 @@ struct UniFormer: Sendable {
                 projection: projection, embeddingNorm: try Self.layerNorm(embed["norm"], width: width, epsilon: 1e-5),
                 blocks: try (0..<count).map { index in
                     stage <= 2 ? .convolution(try ConvolutionBlock(blocks[index], width: width))
-                        : .attention(try AttentionBlock(blocks[index], width: width, headDim: headDim))
+                        : .attention(try AttentionBlock(blocks[index], width: width))
                 },
                 norm: try Self.layerNorm(w["norm\(stage)"], width: width, epsilon: 1e-6)))
             channels = width
@@ -127,9 +129,10 @@ struct AttentionBlock: Sendable {
     let positionEmbedding: Convolution
     let transformer: TransformerBlock
 
-    init(_ w: DetectorWeights.Scope, width: Int, headDim: Int) throws {
-        guard headDim > 0, width % headDim == 0 else {
-            throw w.weights.fail("a width of \(width) does not split into heads of \(headDim) features")
+    init(_ w: DetectorWeights.Scope, width: Int) throws {
+        let headDim = UniFormer.headDim
+        guard width % headDim == 0 else {
+            throw w.weights.fail("'\(w.key("attn.qkv.weight"))': a width of \(width) does not split into heads of \(headDim) features")
         }
         positionEmbedding = try Convolution(w["pos_embed"], in: width, out: width, kernel: 3, padding: 1, groups: width)
         transformer = try TransformerBlock(w, width: width, heads: width / headDim)

@@ -27,12 +27,11 @@ public struct UniformerDetector: Detector {
     static let std: [Double] = [58.395, 57.12, 57.375]
     private let network: LazyNetwork<EncoderDecoder>
 
-    /// A detector reading `weights` on first use. `headDim` is the attention's features per
-    /// head, which the weights do not record: 64 in the published network.
-    public init(weights: URL, headDim: Int = 64) {
+    /// A detector reading `weights` on first use.
+    public init(weights: URL) {
         network = LazyNetwork {
             let file = try DetectorWeights(modality: "seg", url: weights)
-            let model = try EncoderDecoder(file.root, headDim: headDim)
+            let model = try EncoderDecoder(file.root)
             try file.checkAllUsed(ignoring: EncoderDecoder.isUnused)
             return model
         }

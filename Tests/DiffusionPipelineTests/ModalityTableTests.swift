@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth"),
-                       (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth")])
+                       (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"),
+                       (.seg, "upernet_global_small.pth")])
     func neuralDetectorsNameTheirMissingFile(_ modality: Modality, file: String) {
         let expected = DetectionError.missingWeights(modality: modality.rawValue, file: file)
         #expect(modality.detectorWeightsFile == file)
@@ -30,7 +31,7 @@ import Testing
         #expect(expected.description.contains("detectors/\(modality.rawValue)/\(file)"))
     }
 
-    @Test(arguments: [Modality.lineart, .seg, .normalMap])
+    @Test(arguments: [Modality.lineart, .normalMap])
     func neuralModalitiesAreUnavailable(_ modality: Modality) {
         #expect(throws: DetectionError.unavailable(modality: modality.rawValue)) { try modality.checkDetector(modelsDirectory: models) }
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
@@ -51,7 +52,8 @@ import Testing
 
     /// Depth and lines need their published files under detectors/<modality>/; a missing one is
     /// named in the error, and the file is only checked for, not read, until the first detection.
-    @Test(arguments: [(Modality.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth")])
+    @Test(arguments: [(Modality.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"),
+                      (.seg, "upernet_global_small.pth")])
     func neuralDetectorsNeedTheirPublishedFile(_ modality: Modality, _ file: String) throws {
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
         #expect(error == .missingWeights(modality: modality.rawValue, file: file))

@@ -8,9 +8,9 @@ or bare mirror of the annotator's repository, which is read at COMMIT (`git arch
 
 The network is the annotator's own config (exp/upernet_global_small/config.py: UniFormer with
 global attention in stages 3 and 4, UperNet with pooling scales 1, 2, 3, 6, 150 classes) with
-the widths and depths shrunk and every structural choice kept: embed_dim (16, 32, 32, 48),
-layers (2, 2, 2, 2), head_dim 16 (so 1, 2, 2, 3 heads), decoder channels 16, auxiliary head
-channels 8. Random weights, rounded to float16, are saved as seg_tiny.pth in mmcv's checkpoint
+the widths and depths shrunk and every structural choice kept: embed_dim (16, 32, 64, 128),
+layers (2, 2, 2, 1), the published head_dim 64 (so 1 head in stage 3, 2 in stage 4), mlp_ratio
+1, decoder channels 16, auxiliary head channels 8. Random weights, rounded to float16, are saved as seg_tiny.pth in mmcv's checkpoint
 form ({"meta": {...}, "state_dict": OrderedDict}, torch.save), which the annotator loads with
 mmcv's load_checkpoint and runs in float32. The detector is UniformerDetector.__call__ without
 its .cuda(): inference_segmentor (the config's test pipeline: mmcv.imrescale to fit (2048, 512),
@@ -61,8 +61,8 @@ def load_annotator(repository):
 def tiny_config(path):
     from annotator.uniformer import mmcv
     config = mmcv.Config.fromfile(path)
-    dims = [16, 32, 32, 48]
-    config.model.backbone.update(embed_dim=dims, layers=[2, 2, 2, 2], head_dim=16)
+    dims = [16, 32, 64, 128]
+    config.model.backbone.update(embed_dim=dims, layers=[2, 2, 2, 1], head_dim=64, mlp_ratio=1.0)
     config.model.decode_head.update(in_channels=dims, channels=16)
     config.model.auxiliary_head.update(in_channels=dims[2], channels=8)
     return config
