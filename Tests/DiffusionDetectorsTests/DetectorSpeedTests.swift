@@ -3,20 +3,22 @@ import DiffusionDetectors
 import Foundation
 import Testing
 
-/// Times the depth and lines detectors at 512x512 on the full-size random-weight networks that
-/// Tests/Goldens/detectors/benchmark.py writes (and times in PyTorch). Runs only when
+/// Times the depth, lines and seg detectors at 512x512 on the full-size random-weight networks that
+/// Tests/Goldens/detectors/benchmark.py and seg_benchmark.py write (and time in PyTorch). Runs only when
 /// DETECTOR_BENCH names that folder, so CI (no Python) skips it.
 @Suite(.serialized) struct DetectorSpeedTests {
     static let folder = ProcessInfo.processInfo.environment["DETECTOR_BENCH"].map { URL(fileURLWithPath: $0) }
 
-    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines"])
+    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines", "seg"])
     func detectorSpeed(_ modality: String) throws {
         let folder = try #require(Self.folder)
         let pixels = try [UInt8](Data(contentsOf: folder.appendingPathComponent("image.rgb")))
         let image = RGBImage(width: 512, height: 512, pixels: pixels)
-        let detector: Detector = modality == "depth"
-            ? MidasDetector(weights: folder.appendingPathComponent("dpt_hybrid-midas-501f0c75.safetensors"))
-            : MLSDDetector(weights: folder.appendingPathComponent("mlsd_large_512_fp32.safetensors"))
+        let detector: Detector = switch modality {
+        case "depth": MidasDetector(weights: folder.appendingPathComponent("dpt_hybrid-midas-501f0c75.safetensors"))
+        case "seg": UniformerDetector(weights: folder.appendingPathComponent("upernet_global_small.safetensors"))
+        default: MLSDDetector(weights: folder.appendingPathComponent("mlsd_large_512_fp32.safetensors"))
+        }
         _ = try detector.detect(image)  // loads the weights
         for threads in [Parallel.threadCount, 1] {
             // Global, but only this opt-in test changes it, and no result depends on it.

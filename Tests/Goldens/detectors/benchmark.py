@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import sample_photo  # noqa: E402
+from seeded import sample_photo  # noqa: E402
 
 from controlnet_aux.midas import MidasDetector  # noqa: E402
 from controlnet_aux.midas.midas.dpt_depth import DPTDepthModel  # noqa: E402
