@@ -72,9 +72,9 @@ public struct UniformerDetector: Detector {
     /// mmcv's `imrescale(image, (2048, 512))`: scaled by `min(2048 / long side, 512 / short
     /// side)`, each side `int(side * factor + 0.5)`, by `cv2.resize` with `INTER_LINEAR`.
     static func rescaled(_ image: RGBImage) throws -> RGBImage {
-        let size = rescaledSize(width: image.width, height: image.height)
         // The four patch embeddings divide the sides by 32.
-        guard image.width > 0, image.height > 0, size.width >= 32, size.height >= 32 else {
+        let size = image.width > 0 && image.height > 0 ? rescaledSize(width: image.width, height: image.height) : (width: 0, height: 0)
+        guard size.width >= 32, size.height >= 32 else {
             throw DetectionError.invalidImage(modality: "seg", reason:
                 "UniFormer needs both sides of the rescaled image to be at least 32, not \(size.width)x\(size.height)")
         }

@@ -95,5 +95,6 @@ struct UniformerDetectorTests {
             return modality == "seg" && file == "depth_tiny.pt" && reason.contains("backbone.patch_embed1.proj.weight")
         }
         #expect(throws: DetectionError.self) { _ = try Self.detector.segmentationMap(RGBImage(width: 100, height: 1)) }
+        #expect(throws: DetectionError.self) { _ = try Self.detector.segmentationMap(RGBImage(width: 0, height: 0)) }
     }
 }
