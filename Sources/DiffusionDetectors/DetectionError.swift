@@ -2,8 +2,6 @@ import Foundation
 
 /// Why a modality's map cannot be made. The pipeline answers these with status 400.
 public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
-    /// The modality is known, but its detector (a neural network) is not implemented yet.
-    case unavailable(modality: String)
     /// The modality's detector needs a weights file the models directory does not have.
     case missingWeights(modality: String, file: String)
     /// The modality's weights file is there but is not the published network (a key or shape
@@ -14,10 +12,6 @@ public enum DetectionError: Error, Equatable, Sendable, CustomStringConvertible,
 
     public var description: String {
         switch self {
-        case .unavailable(let modality):
-            return "modality detection is not available for '\(modality)': its detector (weights under "
-                + "detectors/\(modality)/ in the models directory) is not implemented yet; "
-                + "send the \(modality) map itself with disableModalityDetection true"
         case .missingWeights(let modality, let file):
             return "modality detection for '\(modality)' needs detectors/\(modality)/\(file) in the models "
                 + "directory (Docs/DETECTORS.md says where to get it), "

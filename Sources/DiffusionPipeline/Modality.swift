@@ -20,8 +20,8 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
 
     /// The detector that makes this modality's map, nil when the image is its own map (`illusion`).
     ///
-    /// - Throws: `DetectionError.unavailable` for a modality whose detector is not implemented yet;
-    ///   `.missingWeights` naming the file to install when its weights are not in the models directory.
+    /// - Throws: `DetectionError.missingWeights` naming the file to install when its weights are not
+    ///   in the models directory.
     public func detector(modelsDirectory: URL) throws -> Detector? {
         switch self {
         case .canny: return CannyDetector(low: 100, high: 200)
@@ -32,13 +32,12 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .lines: return MLSDDetector(weights: try weightsFile(MLSDDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .normalMap: return NormalBaeDetector(weights: try weightsFile(NormalBaeDetector.weightsFile, modelsDirectory: modelsDirectory))
         case .lineart: return try LineartDetector(weightsDirectory: weightsDirectory(modelsDirectory: modelsDirectory))
-        case .seg:
-            throw DetectionError.unavailable(modality: rawValue)
+        case .seg: return UniformerDetector(weights: try weightsFile(UniformerDetector.weightsFile, modelsDirectory: modelsDirectory))
         }
     }
 
     /// The published weights file its neural detector reads from `weightsDirectory`; nil when it
-    /// needs none (canny, illusion) or has no detector yet.
+    /// needs none (canny, illusion).
     public var detectorWeightsFile: String? {
         switch self {
         case .pose: return OpenposeDetector.weightsFile
@@ -47,20 +46,19 @@ public enum Modality: String, CaseIterable, Codable, Sendable {
         case .lines: return MLSDDetector.weightsFile
         case .normalMap: return NormalBaeDetector.weightsFile
         case .lineart: return LineartDetector.weightsFile
-        case .canny, .illusion, .seg: return nil
+        case .seg: return UniformerDetector.weightsFile
+        case .canny, .illusion: return nil
         }
     }
 
-    /// Throws what `detector(modelsDirectory:)` would throw for an unimplemented detector or a
-    /// missing weights file, without loading any weights (request validation calls this).
+    /// Throws what `detector(modelsDirectory:)` would throw for a missing weights file, without
+    /// loading any weights (request validation calls this).
     public func checkDetector(modelsDirectory: URL) throws {
         switch self {
         case .canny, .illusion: return
-        case .pose, .scribble, .depth, .lines, .normalMap, .lineart:
+        case .pose, .scribble, .depth, .lines, .normalMap, .lineart, .seg:
             guard let file = detectorWeightsFile else { return }
             _ = try weightsFile(file, modelsDirectory: modelsDirectory)
-        case .seg:
-            throw DetectionError.unavailable(modality: rawValue)
         }
     }
 

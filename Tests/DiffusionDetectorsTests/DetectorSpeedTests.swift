@@ -3,13 +3,13 @@ import DiffusionDetectors
 import Foundation
 import Testing
 
-/// Times the depth, lines, normal-map and lineart detectors at 512x512 on the full-size random-weight networks that
-/// Tests/Goldens/detectors/benchmark.py writes (and times in PyTorch). Runs only when
+/// Times the depth, lines, normal-map, lineart and seg detectors at 512x512 on the full-size random-weight networks that
+/// Tests/Goldens/detectors/benchmark.py and seg_benchmark.py write (and time in PyTorch). Runs only when
 /// DETECTOR_BENCH names that folder, so CI (no Python) skips it.
 @Suite(.serialized) struct DetectorSpeedTests {
     static let folder = ProcessInfo.processInfo.environment["DETECTOR_BENCH"].map { URL(fileURLWithPath: $0) }
 
-    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines", "normal-map", "lineart"])
+    @Test(.enabled(if: folder != nil), arguments: ["depth", "lines", "normal-map", "lineart", "seg"])
     func detectorSpeed(_ modality: String) throws {
         let folder = try #require(Self.folder)
         let pixels = try [UInt8](Data(contentsOf: folder.appendingPathComponent("image.rgb")))
@@ -19,6 +19,7 @@ import Testing
             "lines": MLSDDetector(weights: folder.appendingPathComponent("mlsd_large_512_fp32.safetensors")),
             "normal-map": NormalBaeDetector(weights: folder.appendingPathComponent("scannet.safetensors")),
             "lineart": LineartDetector(weightsDirectory: folder),
+            "seg": UniformerDetector(weights: folder.appendingPathComponent("upernet_global_small.safetensors")),
         ]
         let detector = try #require(detectors[modality])
         _ = try detector.detect(image)  // loads the weights

@@ -22,24 +22,13 @@ import Testing
 
     @Test(arguments: [(Modality.pose, "body_pose_model.pth"), (.scribble, "ControlNetHED.pth"),
                        (.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"), (.normalMap, "scannet.pt"),
-                       (.lineart, "sk_model.pth")])
+                       (.lineart, "sk_model.pth"), (.seg, "upernet_global_small.pth")])
     func neuralDetectorsNameTheirMissingFile(_ modality: Modality, file: String) {
         let expected = DetectionError.missingWeights(modality: modality.rawValue, file: file)
         #expect(modality.detectorWeightsFile == file)
         #expect(throws: expected) { try modality.checkDetector(modelsDirectory: models) }
         #expect(throws: expected) { try modality.detector(modelsDirectory: models) }
         #expect(expected.description.contains("detectors/\(modality.rawValue)/\(file)"))
-    }
-
-    @Test(arguments: [Modality.seg])
-    func neuralModalitiesAreUnavailable(_ modality: Modality) {
-        #expect(throws: DetectionError.unavailable(modality: modality.rawValue)) { try modality.checkDetector(modelsDirectory: models) }
-        let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
-        #expect(error == .unavailable(modality: modality.rawValue))
-        let message = String(describing: error!)
-        #expect(message.contains("'\(modality.rawValue)'"))
-        #expect(message.contains("not available"))
-        #expect(message.contains("detectors/\(modality.rawValue)/"))
     }
 
     /// The API's lists (the request schema's description of `modality`).
@@ -52,7 +41,8 @@ import Testing
 
     /// Depth and lines need their published files under detectors/<modality>/; a missing one is
     /// named in the error, and the file is only checked for, not read, until the first detection.
-    @Test(arguments: [(Modality.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"), (.normalMap, "scannet.pt")])
+    @Test(arguments: [(Modality.depth, "dpt_hybrid-midas-501f0c75.pt"), (.lines, "mlsd_large_512_fp32.pth"), (.normalMap, "scannet.pt"),
+                      (.seg, "upernet_global_small.pth")])
     func neuralDetectorsNeedTheirPublishedFile(_ modality: Modality, _ file: String) throws {
         let error = #expect(throws: DetectionError.self) { try modality.detector(modelsDirectory: models) }
         #expect(error == .missingWeights(modality: modality.rawValue, file: file))

@@ -30,9 +30,7 @@ import Testing
             return try withExtendedLifetime(models) {
                 let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
                 let cases = DepthLinesDetectionTests()
-                guard let detector = try Modality.normalMap.detector(modelsDirectory: models.url) else {
-                    throw DetectionError.unavailable(modality: "normal-map")
-                }
+                let detector = try #require(try Modality.normalMap.detector(modelsDirectory: models.url))
                 let map = try detector.detect(try cases.controlImage())
                 return (try service.generate(try cases.request(["modality": "normal-map", "disableModalityDetection": false])).images,
                         try service.generate(try cases.request(["modality": "normal-map", "controlImage": try cases.pngURL(map)])).images,
