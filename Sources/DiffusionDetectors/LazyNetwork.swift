@@ -14,6 +14,20 @@ final class LazyNetwork<Network: Sendable>: @unchecked Sendable {
         self.load = load
     }
 
+    /// The network `build` makes from the tensors of `url` (`modality`'s weights file), read
+    /// strictly: every tensor but those `isUnused` names must have been read, or the file is refused.
+    convenience init(
+        modality: String, url: URL, ignoring isUnused: @escaping (String) -> Bool = { _ in false },
+        _ build: @escaping (DetectorWeights.Scope) throws -> Network
+    ) {
+        self.init {
+            let file = try DetectorWeights(modality: modality, url: url)
+            let network = try build(file.root)
+            try file.checkAllUsed(ignoring: isUnused)
+            return network
+        }
+    }
+
     /// The network, loading it on the first call; a failed load is retried on the next.
     func get() throws -> Network {
         lock.lock()

@@ -28,12 +28,7 @@ public struct LineartDetector: Detector {
     public init(weightsDirectory directory: URL, coarse: Bool = false) throws {
         self.coarse = coarse
         let url = try DetectorWeightsFile.locate(coarse ? Self.coarseWeightsFile : Self.weightsFile, modality: "lineart", in: directory)
-        network = LazyNetwork {
-            let weights = try DetectorWeights(modality: "lineart", url: url)
-            let model = try LineartGenerator(weights.root)
-            try weights.checkAllUsed()
-            return model
-        }
+        network = LazyNetwork(modality: "lineart", url: url, LineartGenerator.init)
     }
 
     /// controlnet_aux's `resize_image` to the detection resolution (`ControlNetAuxImage`), the

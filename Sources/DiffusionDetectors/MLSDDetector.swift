@@ -25,16 +25,9 @@ public struct MLSDDetector: Detector {
     public init(weights: URL, valueThreshold: Float = 0.1, distanceThreshold: Float = 0.1) {
         self.valueThreshold = valueThreshold
         self.distanceThreshold = distanceThreshold
-        network = LazyNetwork { try Self.load(weights) }
-    }
-
-    static func load(_ url: URL) throws -> MobileV2MLSDLarge {
-        let weights = try DetectorWeights(modality: "lines", url: url)
-        let model = try MobileV2MLSDLarge(weights.root)
         // Of the last convolution only the channels the decoding reads are loaded; BatchNorm's
         // step counter is training state.
-        try weights.checkAllUsed { $0.hasSuffix("num_batches_tracked") }
-        return model
+        network = LazyNetwork(modality: "lines", url: weights, ignoring: { $0.hasSuffix("num_batches_tracked") }, MobileV2MLSDLarge.init)
     }
 
     /// controlnet_aux's `resize_image` to the detection resolution (`ControlNetAuxImage`), the

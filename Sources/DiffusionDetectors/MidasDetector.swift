@@ -21,12 +21,7 @@ public struct MidasDetector: Detector {
     /// which the weights do not record; by default ViT's one head per 64 features (the
     /// published file's 768 give 12), and at least one.
     public init(weights: URL, heads: Int? = nil) {
-        network = LazyNetwork {
-            let file = try DetectorWeights(modality: "depth", url: weights)
-            let model = try DPTDepthModel(file.root, heads: heads)
-            try file.checkAllUsed(ignoring: DPTDepthModel.isUnused)
-            return model
-        }
+        network = LazyNetwork(modality: "depth", url: weights, ignoring: DPTDepthModel.isUnused) { try DPTDepthModel($0, heads: heads) }
     }
 
     /// controlnet_aux's `resize_image` to the detection resolution (`ControlNetAuxImage`), the

@@ -22,12 +22,7 @@ public struct NormalBaeDetector: Detector {
 
     /// A detector reading `weights` on first use.
     public init(weights: URL) {
-        network = LazyNetwork {
-            let file = try DetectorWeights(modality: "normal-map", url: weights)
-            let model = try NNET(file.root)
-            try file.checkAllUsed(ignoring: NNET.isUnused)
-            return model
-        }
+        network = LazyNetwork(modality: "normal-map", url: weights, ignoring: NNET.isUnused, NNET.init)
     }
 
     /// controlnet_aux's `resize_image` to the detection resolution (`ControlNetAuxImage`), the

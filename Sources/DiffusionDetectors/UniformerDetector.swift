@@ -29,12 +29,7 @@ public struct UniformerDetector: Detector {
 
     /// A detector reading `weights` on first use.
     public init(weights: URL) {
-        network = LazyNetwork {
-            let file = try DetectorWeights(modality: "seg", url: weights)
-            let model = try EncoderDecoder(file.root)
-            try file.checkAllUsed(ignoring: EncoderDecoder.isUnused)
-            return model
-        }
+        network = LazyNetwork(modality: "seg", url: weights, ignoring: EncoderDecoder.isUnused, EncoderDecoder.init)
     }
 
     /// ControlNet's `resize_image` to the detection resolution (`ControlNetAuxImage`), the map

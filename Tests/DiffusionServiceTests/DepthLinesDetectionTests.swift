@@ -54,12 +54,7 @@ import Testing
     }
 
     func request(_ extra: [String: Any]) throws -> GenerationRequest {
-        let url = Self.root.appendingPathComponent("Tests/Goldens/pipeline/cases/sd15_canny_pndm/request.json")
-        var body = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        body["numSamples"] = 1
-        body["numInferenceSteps"] = 2
-        body.merge(extra) { $1 }
-        return try GenerationRequest(json: JSONSerialization.data(withJSONObject: body))
+        try DetectionCase.request("sd15_canny_pndm", extra)
     }
 
     func withService<T>(detectors: Bool, _ body: (GenerationService, URL) throws -> T) throws -> T {
@@ -93,61 +88,6 @@ import Testing
         }
     }
 
-    /// The landscape preset (depth + canny) detects both maps from the one control image.
-    @Test func landscapePresetDetectsDepthAndCanny() throws {
-        try withService(detectors: true) { service, _ in
-            let detected = try service.generate(try request(["modality": "landscape", "disableModalityDetection": false]))
-            let plain = try service.generate(try request(["modality": "landscape"]))
-            #expect(detected.images.count == 1)
-            #expect(detected.images != plain.images)
-        }
-    }
-
-    /// The character preset (depth + pose) runs both detectors on the one control image: the
-    /// images differ from those of the undetected control image, and the two maps differ.
-    @Test func characterPresetDetectsDepthAndPose() throws {
-        try withService(detectors: true) { service, models in
-            let detected = try service.generate(try request(["modality": "character", "disableModalityDetection": false]))
-            let plain = try service.generate(try request(["modality": "character"]))
-            #expect(detected.images.count == 1)
-            #expect(detected.images != plain.images)
-            let depth = try #require(try Modality.depth.detector(modelsDirectory: models)).detect(try controlImage())
-            let pose = try #require(try Modality.pose.detector(modelsDirectory: models)).detect(try controlImage())
-            #expect(depth.pixels != pose.pixels)
-        }
-    }
-
-    /// The SDXL presets with detection on, on the tiny SDXL pipeline of the pipeline goldens (its
-    /// depth ControlNet doubling as the pose one: the tiny ControlNets share one architecture).
-    @Test(arguments: ["landscape", "character"])
-    func sdxlPresetsDetect(_ preset: String) throws {
-        let folder = try TemporaryFolder()
-        let manager = FileManager.default
-        let sdxl = Self.root.appendingPathComponent("Tests/Goldens/pipeline/models")
-        for (path, target) in [("tiny-sdxl", "tiny-sdxl"), ("ip-adapters", "ip-adapters"), ("controlnets/sd-xl/canny", "controlnets/sd-xl/canny"),
-                               ("controlnets/sd-xl/depth", "controlnets/sd-xl/depth"), ("controlnets/sd-xl/pose", "controlnets/sd-xl/depth")] {
-            let url = folder.url.appendingPathComponent(path)
-            try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try manager.createSymbolicLink(at: url, withDestinationURL: sdxl.appendingPathComponent(target))
-        }
-        for (modality, fixture, published) in [("depth", "depth_tiny.pt", MidasDetector.weightsFile), ("pose", "pose_tiny.pth", OpenposeDetector.weightsFile)] {
-            let detectors = folder.url.appendingPathComponent("detectors/\(modality)")
-            try manager.createDirectory(at: detectors, withIntermediateDirectories: true)
-            try manager.copyItem(at: Self.goldens.appendingPathComponent(fixture), to: detectors.appendingPathComponent(published))
-        }
-        let url = Self.root.appendingPathComponent("Tests/Goldens/pipeline/cases/sdxl_landscape_plus_dpm_single/request.json")
-        var body = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        body["numSamples"] = 1
-        body["numInferenceSteps"] = 2
-        body["modality"] = preset
-        let service = GenerationService(models: folder.url, assets: folder.url.appendingPathComponent("assets"))
-        let plain = try service.generate(GenerationRequest(json: JSONSerialization.data(withJSONObject: body)))
-        body["disableModalityDetection"] = false
-        let detected = try service.generate(GenerationRequest(json: JSONSerialization.data(withJSONObject: body)))
-        #expect(detected.images.count == 1)
-        #expect(detected.images != plain.images)
-    }
-
     /// Without the weight files, detection answers 400 naming the file to install.
     @Test(arguments: [("depth", "detectors/depth/dpt_hybrid-midas-501f0c75.pt"),
                       ("landscape", "detectors/depth/dpt_hybrid-midas-501f0c75.pt"),
@@ -160,8 +100,9 @@ import Testing
         }
     }
 
-    /// SDXL has no tiny model to generate with; its landscape request passes validation once the
-    /// detectors' files are installed (they are only read at the first detection).
+    /// Validation alone (TestEnvironment's SDXL model is files to find, not weights): its
+    /// landscape request passes once the detectors' files are installed (they are only read at
+    /// the first detection).
     @Test func sdxlLandscapeValidatesWithTheDetectorsInstalled() throws {
         let environment = try TestEnvironment()
         let failure = error { try environment.resolve(adding: #""disableModalityDetection": false, "modality": "landscape""#, model: "sdxl") }

@@ -6,10 +6,11 @@ import DiffusionService
 import Foundation
 import Testing
 
-/// `disableModalityDetection: false` with seg, end to end: on SD1.5 alone and in the city and
-/// interior presets, and on the tiny SDXL pipeline. Each generation with detection is compared
-/// with the typed pipeline given each ControlNet its detector's map of the control image: the
-/// same images, so every ControlNet saw its own detector's map.
+/// `disableModalityDetection: false` with seg, end to end: on SD1.5 and on the tiny SDXL pipeline
+/// (PresetDetectionTests has the presets that hold it, city and interior).
+/// Each generation with detection is compared with the typed pipeline given each ControlNet its
+/// detector's map of the control image: the same images, so every ControlNet saw its own
+/// detector's map.
 @Suite struct SegDetectionTests {
     static let root = GenerationBehaviourTests.root
     static let goldens = root.appendingPathComponent("Tests/Goldens/detectors")
@@ -33,53 +34,18 @@ import Testing
                                         to: seg.appendingPathComponent(UniformerDetector.weightsFile))
     }
 
-    func request(_ case: String, _ extra: [String: Any]) throws -> GenerationRequest {
-        let url = Self.root.appendingPathComponent("Tests/Goldens/pipeline/cases/\(`case`)/request.json")
-        var body = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        body["numSamples"] = 1
-        body["numInferenceSteps"] = 2
-        body.merge(extra) { $1 }
-        return try GenerationRequest(json: JSONSerialization.data(withJSONObject: body))
-    }
-
-    /// The service's images of `request` with detection on, and the typed pipeline's with each
-    /// ControlNet given its modality's map of the control image at the output size; also the
-    /// maps, by modality.
-    func detectedAndGiven(_ service: GenerationService, _ request: GenerationRequest)
-        throws -> (detected: [RGBImage], given: [RGBImage], maps: [String: RGBImage]) {
-        var detecting = request
-        detecting.disableModalityDetection = false
-        let detected = try service.generate(detecting).images
-        let resolved = try ResolvedRequest(request, models: service.models, assets: service.assets)
-        let control = try resolved.controlImage.load(from: service.assets)
-            .resized(width: resolved.parameters.width, height: resolved.parameters.height, filter: .lanczos)
-        var maps: [String: RGBImage] = [:]
-        for net in resolved.controlNets {
-            let modality = try #require(Modality(rawValue: net.modality.name))
-            maps[net.modality.name] = try modality.detector(modelsDirectory: service.models.url)?.detect(control) ?? control
-        }
-        let given = try StableDiffusionPipeline(model: resolved.model, store: service.store).generate(
-            resolved.parameters,
-            controlNets: resolved.controlNets.map { ControlNetInput(folder: $0.folder, image: maps[$0.modality.name] ?? control, scale: $0.modality.scale) },
-            ipAdapter: IPAdapterInput(
-                folder: resolved.ipAdapter.url, images: try resolved.ipAdapterImages.map { try $0.load(from: service.assets) },
-                scales: resolved.ipAdapterScales))
-        return (detected, given, maps)
-    }
-
-    /// seg alone, then the presets that hold it: every member's detector feeds its ControlNet,
-    /// and the detected images differ from those of the undetected control image.
-    @Test(arguments: ["seg", "city", "interior"])
-    func sd15DetectionFeedsEachControlNetItsMap(_ modality: String) throws {
+    /// seg alone: its detector feeds its ControlNet, and the detected images differ from those
+    /// of the undetected control image.
+    @Test func sd15DetectionFeedsItsMap() throws {
         let models = try Self.models()
         try withExtendedLifetime(models) {
             let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
-            let request = try request("sd15_canny_pndm", ["modality": modality])
-            let (detected, given, maps) = try detectedAndGiven(service, request)
+            let request = try DetectionCase.request("sd15_canny_pndm", ["modality": "seg"])
+            let (detected, given, maps) = try DetectionCase.detectedAndGiven(service, request)
             #expect(detected.count == 1)
             #expect(detected == given)
             #expect(detected != (try service.generate(request).images))
-            #expect(Set(maps.keys) == (modality == "seg" ? ["seg"] : modality == "city" ? ["canny", "depth", "seg"] : ["lines", "depth", "seg"]))
+            #expect(Set(maps.keys) == ["seg"])
         }
     }
 
@@ -96,8 +62,8 @@ import Testing
         }
         try Self.installSeg(in: folder.url)
         let service = GenerationService(models: folder.url, assets: folder.url.appendingPathComponent("assets"))
-        let request = try request("sdxl_landscape_plus_dpm_single", ["modality": "seg"])
-        let (detected, given, _) = try detectedAndGiven(service, request)
+        let request = try DetectionCase.request("sdxl_landscape_plus_dpm_single", ["modality": "seg"])
+        let (detected, given, _) = try DetectionCase.detectedAndGiven(service, request)
         #expect(detected.count == 1)
         #expect(detected == given)
         #expect(detected != (try service.generate(request).images))
@@ -113,7 +79,7 @@ import Testing
         try withExtendedLifetime(models) {
             let service = GenerationService(models: models.url, assets: models.url.appendingPathComponent("assets"))
             let failure = #expect(throws: GenerationError.self) {
-                try service.generate(try request("sd15_canny_pndm", ["modality": modality, "disableModalityDetection": false]))
+                try service.generate(try DetectionCase.request("sd15_canny_pndm", ["modality": modality, "disableModalityDetection": false]))
             }
             #expect(failure?.status == 400 && failure?.field == "disableModalityDetection")
             #expect(failure?.message.contains("detectors/seg/upernet_global_small.pth") == true, "\(failure?.message ?? "no error")")
