@@ -1,7 +1,8 @@
 // The kernels, written once in clang's vector extensions. Each kernels_<isa>.c includes this file
-// inside its target pragma after defining CK_ISA (its name), CK_LANES (floats per vector) and the
-// register tile: CK_TILE_ROWS rows of CK_TILE_VECTORS vectors, and CK_NARROW for a 16-column tile
-// of the same rows when the wide one spans two panels.
+// inside its target pragma after defining CK_ISA (its name), CK_LANES (floats per vector), the
+// product's register tile: CK_TILE_ROWS rows of CK_TILE_VECTORS vectors, and CK_NARROW for a
+// 16-column tile of the same rows when the wide one spans two panels; and the direct
+// convolution's: CK_DIRECT_ROWS pixels of CK_DIRECT_VECTORS vectors (one or two panels).
 #include <math.h>
 #include <stddef.h>
 
@@ -20,6 +21,20 @@ static inline vf load(const float *p) {
 }
 
 static inline void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
+
+/// The first `n` (< CK_LANES) floats from `p`, the other lanes zero.
+static inline vf partial_load(const float *p, long n) {
+    float lanes[CK_LANES] = {0};
+    for (long k = 0; k < n; k++) lanes[k] = p[k];
+    return load(lanes);
+}
+
+/// The first `n` (< CK_LANES) lanes of `v` to `p`.
+static inline void partial_store(float *p, vf v, long n) {
+    float lanes[CK_LANES];
+    store(lanes, v);
+    for (long k = 0; k < n; k++) p[k] = lanes[k];
+}
 
 /// `a` where `mask` is set, else `b`, in bit operations every target has.
 static inline vf select(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
@@ -98,18 +113,115 @@ static void scale(const float *source, float factor, long count, float *destinat
 typedef _Float16 vh __attribute__((ext_vector_type(CK_LANES)));
 
 /// F16C's `vcvtph2ps` on the AVX paths; the generic path converts in software (exact either way).
-static void widen(const uint16_t *source, float *destination, long count) {
+/// `source` may sit at any alignment (a checkpoint's data).
+static void widen(const void *source, float *destination, long count) {
+    const char *bytes = source;
     long j = 0;
     for (; j + CK_LANES <= count; j += CK_LANES) {
         vh h;
-        __builtin_memcpy(&h, source + j, sizeof h);
+        __builtin_memcpy(&h, bytes + 2 * j, sizeof h);
         store(destination + j, __builtin_convertvector(h, vf));
     }
     for (; j < count; j++) {
         _Float16 h;
-        __builtin_memcpy(&h, source + j, sizeof h);
+        __builtin_memcpy(&h, bytes + 2 * j, sizeof h);
         destination[j] = (float)h;
     }
+}
+
+/// float32 to float16, rounding to nearest even (Swift's `Float16(_:)`, torch's `.half()`):
+/// F16C's `vcvtps2ph` on the AVX paths. `destination` may sit at any alignment.
+static void narrow(const float *source, void *destination, long count) {
+    char *bytes = destination;
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) {
+        vh h = __builtin_convertvector(load(source + j), vh);
+        __builtin_memcpy(bytes + 2 * j, &h, sizeof h);
+    }
+    for (; j < count; j++) {
+        _Float16 h = (_Float16)source[j];
+        __builtin_memcpy(bytes + 2 * j, &h, sizeof h);
+    }
+}
+
+static void add_scaled(const float *a, const float *b, float factor, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(b + j) * factor + load(a + j));
+    for (; j < count; j++) destination[j] = b[j] * factor + a[j];
+}
+
+static void multiply(const float *a, const float *b, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(a + j) * load(b + j));
+    for (; j < count; j++) destination[j] = a[j] * b[j];
+}
+
+static void scale_shift(const float *source, const float *scale, const float *shift, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(source + j) * load(scale + j) + load(shift + j));
+    for (; j < count; j++) destination[j] = source[j] * scale[j] + shift[j];
+}
+
+typedef double vd __attribute__((ext_vector_type(CK_LANES)));
+
+static void channel_sums(const float *source, long pixels, long channels, double *sums, double *squares) {
+    for (long p = 0; p < pixels; p++) {
+        const float *row = source + p * channels;
+        long c = 0;
+        for (; c + CK_LANES <= channels; c += CK_LANES) {
+            vd v = __builtin_convertvector(load(row + c), vd), s, q;
+            __builtin_memcpy(&s, sums + c, sizeof s);
+            __builtin_memcpy(&q, squares + c, sizeof q);
+            s += v;
+            q += v * v;
+            __builtin_memcpy(sums + c, &s, sizeof s);
+            __builtin_memcpy(squares + c, &q, sizeof q);
+        }
+        for (; c < channels; c++) {
+            double v = row[c];
+            sums[c] += v;
+            squares[c] += v * v;
+        }
+    }
+}
+
+/// torch's LayerNorm of one row: the mean and the variance (biased) in double, then
+/// `(x - mean) / sqrt(variance + epsilon) * gamma + beta` in float32 (`beta` may be NULL).
+static void layer_norm(const float *source, long width, float epsilon, const float *gamma, const float *beta, float *destination) {
+    vd sums = 0;
+    long j = 0;
+    for (; j + CK_LANES <= width; j += CK_LANES) sums += __builtin_convertvector(load(source + j), vd);
+    double sum = 0;
+    for (int k = 0; k < CK_LANES; k++) sum += sums[k];
+    for (; j < width; j++) sum += source[j];
+    double mean = sum / (double)width, squares = 0;
+    sums = 0;
+    for (j = 0; j + CK_LANES <= width; j += CK_LANES) {
+        vd centred = __builtin_convertvector(load(source + j), vd) - mean;
+        sums += centred * centred;
+    }
+    for (int k = 0; k < CK_LANES; k++) squares += sums[k];
+    for (; j < width; j++) squares += ((double)source[j] - mean) * ((double)source[j] - mean);
+    float inverse = (float)(1 / __builtin_sqrt(squares / (double)width + (double)epsilon)), m = (float)mean;
+    for (j = 0; j + CK_LANES <= width; j += CK_LANES) {
+        vf shift = beta ? load(beta + j) : (vf)0;
+        store(destination + j, (load(source + j) - m) * inverse * load(gamma + j) + shift);
+    }
+    for (; j < width; j++) destination[j] = (source[j] - m) * inverse * gamma[j] + (beta ? beta[j] : 0);
+}
+
+/// Twelve independent chains of `a = a * m + c`, `iterations` times: the multiply-add peak with
+/// nothing loaded or stored. Returns their sum so none is dead.
+static float fma_chains(long iterations) {
+    const vf m = 0.999999f, c = 1e-6f;
+    vf a[12];
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = m;
+    for (long i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = a[k] * m + c;
+    }
+    vf sum = 0;
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) sum += a[k];
+    return sum_lanes(sum);
 }
 
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the formula PyTorch's
@@ -210,6 +322,32 @@ static void panel_product(
     }
 }
 
+#include "winograd.h"
+
+#define DIRECT_NAME direct_wide
+#define DIRECT_VECTORS CK_DIRECT_VECTORS
+#include "direct.h"
+#undef DIRECT_NAME
+#undef DIRECT_VECTORS
+#define DIRECT_COLUMNS (CK_DIRECT_VECTORS * CK_LANES)
+
+#if DIRECT_COLUMNS > 16
+#define DIRECT_NAME direct_narrow
+#define DIRECT_VECTORS (16 / CK_LANES)
+#include "direct.h"
+#undef DIRECT_NAME
+#undef DIRECT_VECTORS
+#else
+#define direct_narrow direct_wide
+#endif
+
+static void direct_tile(
+    const float *const *rows, long taps, long depth, const float *w, long panel_stride, const float *bias, long count,
+    long columns, float *c, long ldc) {
+    if (columns > 16) direct_wide(rows, taps, depth, w, panel_stride, bias, count, columns, c, ldc);
+    else direct_narrow(rows, taps, depth, w, panel_stride, bias, count, columns, c, ldc);
+}
+
 #define CK_CAT(a, b, c) a##b##c
 #define CK_TABLE(isa) CK_CAT(ckernels_, isa, _table)
 #define CK_STRING2(x) #x
@@ -224,4 +362,18 @@ const ckernels_table CK_TABLE(CK_ISA) = {
     .scale = scale,
     .activate = activate,
     .widen = widen,
+    .narrow = narrow,
+    .add_scaled = add_scaled,
+    .multiply = multiply,
+    .scale_shift = scale_shift,
+    .channel_sums = channel_sums,
+    .layer_norm = layer_norm,
+    .direct_rows = CK_DIRECT_ROWS,
+    .direct_columns = DIRECT_COLUMNS,
+    .direct_tile = direct_tile,
+    .winograd_weights = winograd_weights,
+    .winograd_input = winograd_input,
+    .winograd_output = winograd_output,
+    .lanes = CK_LANES,
+    .fma_chains = fma_chains,
 };
