@@ -210,6 +210,64 @@ static void layer_norm(const float *source, long width, float epsilon, const flo
     for (; j < width; j++) destination[j] = (source[j] - m) * inverse * gamma[j] + (beta ? beta[j] : 0);
 }
 
+typedef int16_t vs __attribute__((ext_vector_type(2 * CK_LANES)));
+
+static inline vs load_shorts(const int16_t *p) {
+    vs v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store_shorts(int16_t *p, vs v) { __builtin_memcpy(p, &v, sizeof v); }
+
+/// |v|, without the overflow of the most negative value (the Sobel sums never reach it).
+static inline vs absolute_shorts(vs v) { return (v ^ (v >> 15)) - (v >> 15); }
+
+/// One row of canny's gradient, as OpenCV's canny.cpp computes it: the 3x3 Sobel derivatives of
+/// each channel of interleaved RGB rows (`above`, `middle`, `below`, each `width` pixels; the
+/// caller replicates rows past the image's edge), columns past the edge replicated, and per pixel
+/// the dx, dy and L1 norm |dx| + |dy| of the channel of largest norm (the first on a tie).
+/// `scratch` holds 3 (width + 2) int16. Sums stay within +-2040, so int16 arithmetic is exact.
+static void sobel_row(
+    const uint8_t *above, const uint8_t *middle, const uint8_t *below, long width, int16_t *scratch, int32_t *magnitude,
+    int16_t *dx, int16_t *dy) {
+    // The kernels are separable: [1 2 1] across rows then [-1 0 1] along the row for dx, [-1 0 1]
+    // across rows then [1 2 1] along the row for dy.
+    int16_t *smoothed = scratch + 1, *differenced = smoothed + width + 2, *best = differenced + width + 2;
+    for (int c = 0; c < 3; c++) {
+        for (long x = 0; x < width; x++) {
+            int a = above[3 * x + c], m = middle[3 * x + c], b = below[3 * x + c];
+            smoothed[x] = (int16_t)(a + 2 * m + b);
+            differenced[x] = (int16_t)(b - a);
+        }
+        smoothed[-1] = smoothed[0];
+        differenced[-1] = differenced[0];
+        smoothed[width] = smoothed[width - 1];
+        differenced[width] = differenced[width - 1];
+        long x = 0;
+        for (; x + 2 * CK_LANES <= width; x += 2 * CK_LANES) {
+            vs gx = load_shorts(smoothed + x + 1) - load_shorts(smoothed + x - 1);
+            vs gy = load_shorts(differenced + x - 1) + 2 * load_shorts(differenced + x) + load_shorts(differenced + x + 1);
+            vs norm = absolute_shorts(gx) + absolute_shorts(gy);
+            // A later channel wins only with a strictly larger norm (OpenCV's `>`).
+            vs take = c == 0 ? (vs)(-1) : (vs)(norm > load_shorts(best + x));
+            store_shorts(best + x, (norm & take) | (load_shorts(best + x) & ~take));
+            store_shorts(dx + x, (gx & take) | (load_shorts(dx + x) & ~take));
+            store_shorts(dy + x, (gy & take) | (load_shorts(dy + x) & ~take));
+        }
+        for (; x < width; x++) {
+            int gx = smoothed[x + 1] - smoothed[x - 1], gy = differenced[x - 1] + 2 * differenced[x] + differenced[x + 1];
+            int norm = (gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy);
+            if (c == 0 || norm > best[x]) {
+                best[x] = (int16_t)norm;
+                dx[x] = (int16_t)gx;
+                dy[x] = (int16_t)gy;
+            }
+        }
+    }
+    for (long x = 0; x < width; x++) magnitude[x] = best[x];
+}
+
 /// Twelve independent chains of `a = a * m + c`, `iterations` times: the multiply-add peak with
 /// nothing loaded or stored. Returns their sum so none is dead.
 static float fma_chains(long iterations) {
@@ -376,4 +434,5 @@ const ckernels_table CK_TABLE(CK_ISA) = {
     .winograd_output = winograd_output,
     .lanes = CK_LANES,
     .fma_chains = fma_chains,
+    .sobel_row = sobel_row,
 };

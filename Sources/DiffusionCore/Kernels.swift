@@ -142,6 +142,17 @@ public struct Kernels: @unchecked Sendable {
             side, m, positionStride, bias, count, out, pixels.rows, pixels.columns, pixels.rowStride, pixels.pixelStride)
     }
 
+    /// One row of canny's gradient (`ckernels_table.sobel_row`): from interleaved RGB rows above,
+    /// at and below it, per pixel the Sobel dx, dy and |dx| + |dy| of the channel of largest norm.
+    /// `scratch` holds 3 (width + 2) values.
+    public func sobelRow(
+        above: UnsafePointer<UInt8>, middle: UnsafePointer<UInt8>, below: UnsafePointer<UInt8>, width: Int,
+        scratch: UnsafeMutablePointer<Int16>, magnitude: UnsafeMutablePointer<Int32>, dx: UnsafeMutablePointer<Int16>,
+        dy: UnsafeMutablePointer<Int16>
+    ) {
+        table.pointee.sobel_row(above, middle, below, width, scratch, magnitude, dx, dy)
+    }
+
     /// The path's name ("avx512", ...), floats per vector, and its multiply-add peak probe: twelve
     /// chains of `iterations` dependent vector multiply-adds (returns their sum).
     public var name: String { String(cString: table.pointee.name) }

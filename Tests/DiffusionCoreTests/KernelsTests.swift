@@ -151,7 +151,7 @@ func kernelTable(_ isa: ISA) -> UnsafePointer<ckernels_table>? {
         let outside = Set((0..<size).map { $0 } + (0..<size).map { $0 * size })
         func pixel(_ k: Int, _ j: Int) -> Double { outside.contains(k) ? 0 : Double(patch[k][j]) }
         var v = [Float](repeating: 0, count: size * size * stride)
-        try withRowPointers(patch) { pointers in
+        withRowPointers(patch) { pointers in
             var nullable = (0..<size * size).map { outside.contains($0) ? nil : Optional(pointers[$0]) }
             kernels.pointee.winograd_input(side, &nullable, count, &v, stride)
         }

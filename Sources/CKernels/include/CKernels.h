@@ -120,6 +120,13 @@ typedef struct {
     /// Twelve chains of `iterations` dependent multiply-adds on full vectors, nothing loaded or
     /// stored: the path's multiply-add peak (`diffuse-bench ops`). Returns their sum.
     float (*_Nonnull fma_chains)(long iterations);
+
+    /// One row of canny's gradient (OpenCV's Sobel 3x3 on each channel of interleaved RGB rows,
+    /// columns past the edge replicated): per pixel, the dx, dy and |dx| + |dy| of the channel of
+    /// largest |dx| + |dy|, the first on a tie. `scratch` holds 3 (width + 2) int16.
+    void (*_Nonnull sobel_row)(
+        const uint8_t *_Nonnull above, const uint8_t *_Nonnull middle, const uint8_t *_Nonnull below, long width,
+        int16_t *_Nonnull scratch, int32_t *_Nonnull magnitude, int16_t *_Nonnull dx, int16_t *_Nonnull dy);
 } ckernels_table;
 
 /// The table built for `isa`, or NULL where this architecture does not build it (NEON on x86-64,
