@@ -268,12 +268,17 @@ static void sobel_row(
     for (long x = 0; x < width; x++) magnitude[x] = best[x];
 }
 
-/// Twelve independent chains of `a = a * m + c`, `iterations` times: the multiply-add peak with
-/// nothing loaded or stored. Returns their sum so none is dead.
+/// Twelve independent chains of `a = a * m + c`, `iterations` times, each lane from its own start: the
+/// multiply-add peak with nothing loaded or stored. Returns their sum so none is dead.
 static float fma_chains(long iterations) {
-    const vf m = 0.999999f, c = 1e-6f;
+    // Read through volatile, so the compiler can neither fold the chains (0.999999 happens to be a
+    // fixed point of the recurrence in float32) nor merge them or their lanes: each starts elsewhere.
+    volatile float multiplier = 0.999999f, increment = 1e-6f;
+    const vf m = multiplier, c = increment;
+    vf lane;
+    for (int k = 0; k < CK_LANES; k++) lane[k] = k;
     vf a[12];
-    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = m;
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = m - (k * CK_LANES + lane) * c;
     for (long i = 0; i < iterations; i++) {
         _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = a[k] * m + c;
     }
