@@ -67,8 +67,8 @@ func kernelTable(_ isa: ISA) -> UnsafePointer<ckernels_table>? {
     }
 }
 
-/// The kernels moved out of Swift with `-target-cpu haswell` (convolution, Winograd, norms,
-/// elementwise, float16 narrowing), each against a scalar reference in double precision, path by path.
+/// The kernels that replaced Swift loops built for `-target-cpu haswell` (convolution, Winograd,
+/// norms, elementwise, float16 narrowing, canny's gradient), each against a scalar reference, path by path.
 @Suite struct ConvolutionKernelsTests {
     /// The direct tile summed over 3 taps of 5 input channels against the same sums in double: a
     /// full tile and a partial one (`count` below the rows), all columns, one short of a panel and
@@ -315,6 +315,38 @@ func kernelTable(_ isa: ISA) -> UnsafePointer<ckernels_table>? {
             return a
         }.reduce(0, +) / Double(chains)
         #expect(abs(Double(kernels.pointee.fma_chains(1000)) / Double(chains) - expected) <= 1e-4, "\(isa)")
+    }
+}
+
+@Suite struct GradientKernelTests {
+    /// Canny's gradient row against OpenCV's definition evaluated pixel by pixel: Sobel 3x3 per
+    /// channel with the columns past the edges replicated, |dx| + |dy|, the first channel of
+    /// largest norm. 37 pixels (a vector of 32 int16 at AVX-512's width, and a tail); every third
+    /// pixel has three equal channels, so ties pick the first. Integer arithmetic: exact.
+    @Test(arguments: ISA.supported) func sobelRowMatchesTheDefinition(_ isa: ISA) throws {
+        let kernels = try #require(kernelTable(isa))
+        let width = 37
+        var generator = SplitMix(seed: 31)
+        func row() -> [UInt8] {
+            (0..<width).flatMap { x -> [UInt8] in
+                let v = (0..<3).map { _ in UInt8(Float(255) * (generator.nextFloat() + 1) / 2) }
+                return x % 3 == 0 ? [v[0], v[0], v[0]] : v
+            }
+        }
+        let rows = [row(), row(), row()]
+        var scratch = [Int16](repeating: 0, count: 3 * (width + 2))
+        var magnitude = [Int32](repeating: -1, count: width), dx = [Int16](repeating: 0, count: width), dy = dx
+        kernels.pointee.sobel_row(rows[0], rows[1], rows[2], width, &scratch, &magnitude, &dx, &dy)
+        func at(_ r: Int, _ x: Int, _ c: Int) -> Int { Int(rows[r][3 * min(max(x, 0), width - 1) + c]) }
+        for x in 0..<width {
+            var best = (norm: -1, dx: 0, dy: 0)
+            for c in 0..<3 {
+                let gx = (0..<3).reduce(0) { $0 + [1, 2, 1][$1] * (at($1, x + 1, c) - at($1, x - 1, c)) }
+                let gy = (-1...1).reduce(0) { $0 + [1, 2, 1][$1 + 1] * (at(2, x + $1, c) - at(0, x + $1, c)) }
+                if abs(gx) + abs(gy) > best.norm { best = (abs(gx) + abs(gy), gx, gy) }
+            }
+            #expect(Int(magnitude[x]) == best.norm && Int(dx[x]) == best.dx && Int(dy[x]) == best.dy, "\(isa), pixel \(x)")
+        }
     }
 }
 
