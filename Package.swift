@@ -1,11 +1,6 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Numeric kernels are written with Swift SIMD types; without a target CPU the compiler
-// lowers them to SSE2 and loses FMA. Haswell (AVX2 + FMA) is the
-// baseline every current x86 server meets.
-let simdFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-
 let package = Package(
     name: "Diffuse",
     platforms: [.macOS(.v13)],
@@ -43,22 +38,21 @@ let package = Package(
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         // Kernels: tensors, BLAS matmul, SIMD convolution, norms, attention, threading.
-        .target(name: "DiffusionCore", dependencies: ["CPlatform", "CKernels"], swiftSettings: simdFlags),
+        .target(name: "DiffusionCore", dependencies: ["CPlatform", "CKernels"]),
         // File formats: safetensors, PNG, image resampling.
-        .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG", "CJPEG"], swiftSettings: simdFlags),
+        .target(name: "DiffusionFormats", dependencies: ["DiffusionCore", "CPNG", "CJPEG"]),
         // Models: CLIP, UNet, VAE, ControlNet, IP-Adapter.
-        .target(name: "DiffusionModels", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
+        .target(name: "DiffusionModels", dependencies: ["DiffusionCore", "DiffusionFormats"]),
         // The 15 diffusers schedulers and the torch-compatible random source.
-        .target(name: "DiffusionSchedulers", swiftSettings: simdFlags),
+        .target(name: "DiffusionSchedulers"),
         // Control-image detectors: canny, and the neural ones reading their published weights.
-        .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore", "DiffusionFormats"], swiftSettings: simdFlags),
+        .target(name: "DiffusionDetectors", dependencies: ["DiffusionCore", "DiffusionFormats"]),
         // The typed pipeline: models in, images out (model store, conditioning, denoising loop).
         .target(
             name: "DiffusionPipeline",
             dependencies: ["DiffusionCore", "DiffusionFormats", "DiffusionModels", "DiffusionSchedulers", "DiffusionDetectors"],
             // The tokenizers and scheduler configs single-file checkpoints lack (Resources/SingleFile/README.md).
-            resources: [.copy("Resources/SingleFile")],
-            swiftSettings: simdFlags),
+            resources: [.copy("Resources/SingleFile")]),
         // The endpoint: request body, validation, models directory, assets, responses.
         .target(
             name: "DiffusionService",
@@ -93,7 +87,7 @@ let package = Package(
                 "DiffusionCore", "DiffusionModels", "DiffusionPipeline", "DiffusionService", "DiffusionDetectors", "DiffusionFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/diffuse-bench", swiftSettings: simdFlags),
+            path: "Benchmarks/diffuse-bench"),
 
         // What the test targets share: tensor comparison and the whole-image bar.
         .target(name: "DiffusionTestSupport", dependencies: ["DiffusionCore"], path: "Tests/DiffusionTestSupport"),

@@ -34,8 +34,8 @@ struct OpsBenchmark: ParsableCommand {
         print("threads: \(Parallel.threadCount)")
         if kinds.contains("sgemm") {
             let (one, all) = (PeakBenchmark.flops(threads: 1, repeats: repeats), PeakBenchmark.flops(threads: Parallel.threadCount, repeats: repeats))
-            print(String(format: "fma peak (8-lane FMA, no memory)   1 thread %6.1f GFLOP/s   %d threads %6.1f GFLOP/s",
-                         one / 1e9, Parallel.threadCount, all / 1e9))
+            print(String(format: "fma peak (%d-lane FMA, no memory)   1 thread %6.1f GFLOP/s   %d threads %6.1f GFLOP/s",
+                         Kernels.current.lanes, one / 1e9, Parallel.threadCount, all / 1e9))
             results.append(["peak_gflops_one_thread": one / 1e9, "peak_gflops": all / 1e9])
         }
         for size in [512, 1024, 2048] where kinds.contains("sgemm") {

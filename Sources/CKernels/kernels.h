@@ -1,7 +1,8 @@
 // The kernels, written once in clang's vector extensions. Each kernels_<isa>.c includes this file
-// inside its target pragma after defining CK_ISA (its name), CK_LANES (floats per vector) and the
-// register tile: CK_TILE_ROWS rows of CK_TILE_VECTORS vectors, and CK_NARROW for a 16-column tile
-// of the same rows when the wide one spans two panels.
+// inside its target pragma after defining CK_ISA (its name), CK_LANES (floats per vector), the
+// product's register tile: CK_TILE_ROWS rows of CK_TILE_VECTORS vectors, and CK_NARROW for a
+// 16-column tile of the same rows when the wide one spans two panels; and the direct
+// convolution's: CK_DIRECT_ROWS pixels of CK_DIRECT_VECTORS vectors (one or two panels).
 #include <math.h>
 #include <stddef.h>
 
@@ -20,6 +21,20 @@ static inline vf load(const float *p) {
 }
 
 static inline void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
+
+/// The first `n` (< CK_LANES) floats from `p`, the other lanes zero.
+static inline vf partial_load(const float *p, long n) {
+    float lanes[CK_LANES] = {0};
+    for (long k = 0; k < n; k++) lanes[k] = p[k];
+    return load(lanes);
+}
+
+/// The first `n` (< CK_LANES) lanes of `v` to `p`.
+static inline void partial_store(float *p, vf v, long n) {
+    float lanes[CK_LANES];
+    store(lanes, v);
+    for (long k = 0; k < n; k++) p[k] = lanes[k];
+}
 
 /// `a` where `mask` is set, else `b`, in bit operations every target has.
 static inline vf select(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
@@ -98,18 +113,178 @@ static void scale(const float *source, float factor, long count, float *destinat
 typedef _Float16 vh __attribute__((ext_vector_type(CK_LANES)));
 
 /// F16C's `vcvtph2ps` on the AVX paths; the generic path converts in software (exact either way).
-static void widen(const uint16_t *source, float *destination, long count) {
+/// `source` may sit at any alignment (a checkpoint's data).
+static void widen(const void *source, float *destination, long count) {
+    const char *bytes = source;
     long j = 0;
     for (; j + CK_LANES <= count; j += CK_LANES) {
         vh h;
-        __builtin_memcpy(&h, source + j, sizeof h);
+        __builtin_memcpy(&h, bytes + 2 * j, sizeof h);
         store(destination + j, __builtin_convertvector(h, vf));
     }
     for (; j < count; j++) {
         _Float16 h;
-        __builtin_memcpy(&h, source + j, sizeof h);
+        __builtin_memcpy(&h, bytes + 2 * j, sizeof h);
         destination[j] = (float)h;
     }
+}
+
+/// float32 to float16, rounding to nearest even (Swift's `Float16(_:)`, torch's `.half()`):
+/// F16C's `vcvtps2ph` on the AVX paths. `destination` may sit at any alignment.
+static void narrow(const float *source, void *destination, long count) {
+    char *bytes = destination;
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) {
+        vh h = __builtin_convertvector(load(source + j), vh);
+        __builtin_memcpy(bytes + 2 * j, &h, sizeof h);
+    }
+    for (; j < count; j++) {
+        _Float16 h = (_Float16)source[j];
+        __builtin_memcpy(bytes + 2 * j, &h, sizeof h);
+    }
+}
+
+static void add_scaled(const float *a, const float *b, float factor, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(b + j) * factor + load(a + j));
+    for (; j < count; j++) destination[j] = b[j] * factor + a[j];
+}
+
+static void multiply(const float *a, const float *b, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(a + j) * load(b + j));
+    for (; j < count; j++) destination[j] = a[j] * b[j];
+}
+
+static void scale_shift(const float *source, const float *scale, const float *shift, long count, float *destination) {
+    long j = 0;
+    for (; j + CK_LANES <= count; j += CK_LANES) store(destination + j, load(source + j) * load(scale + j) + load(shift + j));
+    for (; j < count; j++) destination[j] = source[j] * scale[j] + shift[j];
+}
+
+typedef double vd __attribute__((ext_vector_type(CK_LANES)));
+
+static void channel_sums(const float *source, long pixels, long channels, double *sums, double *squares) {
+    for (long p = 0; p < pixels; p++) {
+        const float *row = source + p * channels;
+        long c = 0;
+        for (; c + CK_LANES <= channels; c += CK_LANES) {
+            vd v = __builtin_convertvector(load(row + c), vd), s, q;
+            __builtin_memcpy(&s, sums + c, sizeof s);
+            __builtin_memcpy(&q, squares + c, sizeof q);
+            s += v;
+            q += v * v;
+            __builtin_memcpy(sums + c, &s, sizeof s);
+            __builtin_memcpy(squares + c, &q, sizeof q);
+        }
+        for (; c < channels; c++) {
+            double v = row[c];
+            sums[c] += v;
+            squares[c] += v * v;
+        }
+    }
+}
+
+/// torch's LayerNorm of one row: the mean and the variance (biased) in double, then
+/// `(x - mean) / sqrt(variance + epsilon) * gamma + beta` in float32 (`beta` may be NULL).
+static void layer_norm(const float *source, long width, float epsilon, const float *gamma, const float *beta, float *destination) {
+    vd sums = 0;
+    long j = 0;
+    for (; j + CK_LANES <= width; j += CK_LANES) sums += __builtin_convertvector(load(source + j), vd);
+    double sum = 0;
+    for (int k = 0; k < CK_LANES; k++) sum += sums[k];
+    for (; j < width; j++) sum += source[j];
+    double mean = sum / (double)width, squares = 0;
+    sums = 0;
+    for (j = 0; j + CK_LANES <= width; j += CK_LANES) {
+        vd centred = __builtin_convertvector(load(source + j), vd) - mean;
+        sums += centred * centred;
+    }
+    for (int k = 0; k < CK_LANES; k++) squares += sums[k];
+    for (; j < width; j++) squares += ((double)source[j] - mean) * ((double)source[j] - mean);
+    float inverse = (float)(1 / __builtin_sqrt(squares / (double)width + (double)epsilon)), m = (float)mean;
+    for (j = 0; j + CK_LANES <= width; j += CK_LANES) {
+        vf shift = beta ? load(beta + j) : (vf)0;
+        store(destination + j, (load(source + j) - m) * inverse * load(gamma + j) + shift);
+    }
+    for (; j < width; j++) destination[j] = (source[j] - m) * inverse * gamma[j] + (beta ? beta[j] : 0);
+}
+
+typedef int16_t vs __attribute__((ext_vector_type(2 * CK_LANES)));
+
+static inline vs load_shorts(const int16_t *p) {
+    vs v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store_shorts(int16_t *p, vs v) { __builtin_memcpy(p, &v, sizeof v); }
+
+/// |v|, without the overflow of the most negative value (the Sobel sums never reach it).
+static inline vs absolute_shorts(vs v) { return (v ^ (v >> 15)) - (v >> 15); }
+
+/// One row of canny's gradient, as OpenCV's canny.cpp computes it: the 3x3 Sobel derivatives of
+/// each channel of interleaved RGB rows (`above`, `middle`, `below`, each `width` pixels; the
+/// caller replicates rows past the image's edge), columns past the edge replicated, and per pixel
+/// the dx, dy and L1 norm |dx| + |dy| of the channel of largest norm (the first on a tie).
+/// `scratch` holds 3 (width + 2) int16. Sums stay within +-2040, so int16 arithmetic is exact.
+static void sobel_row(
+    const uint8_t *above, const uint8_t *middle, const uint8_t *below, long width, int16_t *scratch, int32_t *magnitude,
+    int16_t *dx, int16_t *dy) {
+    // The kernels are separable: [1 2 1] across rows then [-1 0 1] along the row for dx, [-1 0 1]
+    // across rows then [1 2 1] along the row for dy.
+    int16_t *smoothed = scratch + 1, *differenced = smoothed + width + 2, *best = differenced + width + 2;
+    for (int c = 0; c < 3; c++) {
+        for (long x = 0; x < width; x++) {
+            int a = above[3 * x + c], m = middle[3 * x + c], b = below[3 * x + c];
+            smoothed[x] = (int16_t)(a + 2 * m + b);
+            differenced[x] = (int16_t)(b - a);
+        }
+        smoothed[-1] = smoothed[0];
+        differenced[-1] = differenced[0];
+        smoothed[width] = smoothed[width - 1];
+        differenced[width] = differenced[width - 1];
+        long x = 0;
+        for (; x + 2 * CK_LANES <= width; x += 2 * CK_LANES) {
+            vs gx = load_shorts(smoothed + x + 1) - load_shorts(smoothed + x - 1);
+            vs gy = load_shorts(differenced + x - 1) + 2 * load_shorts(differenced + x) + load_shorts(differenced + x + 1);
+            vs norm = absolute_shorts(gx) + absolute_shorts(gy);
+            // A later channel wins only with a strictly larger norm (OpenCV's `>`).
+            vs take = c == 0 ? (vs)(-1) : (vs)(norm > load_shorts(best + x));
+            store_shorts(best + x, (norm & take) | (load_shorts(best + x) & ~take));
+            store_shorts(dx + x, (gx & take) | (load_shorts(dx + x) & ~take));
+            store_shorts(dy + x, (gy & take) | (load_shorts(dy + x) & ~take));
+        }
+        for (; x < width; x++) {
+            int gx = smoothed[x + 1] - smoothed[x - 1], gy = differenced[x - 1] + 2 * differenced[x] + differenced[x + 1];
+            int norm = (gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy);
+            if (c == 0 || norm > best[x]) {
+                best[x] = (int16_t)norm;
+                dx[x] = (int16_t)gx;
+                dy[x] = (int16_t)gy;
+            }
+        }
+    }
+    for (long x = 0; x < width; x++) magnitude[x] = best[x];
+}
+
+/// Twelve independent chains of `a = a * m + c`, `iterations` times, each lane from its own start: the
+/// multiply-add peak with nothing loaded or stored. Returns their sum so none is dead.
+static float fma_chains(long iterations) {
+    // Read through volatile, so the compiler can neither fold the chains (0.999999 happens to be a
+    // fixed point of the recurrence in float32) nor merge them or their lanes: each starts elsewhere.
+    volatile float multiplier = 0.999999f, increment = 1e-6f;
+    const vf m = multiplier, c = increment;
+    vf lane;
+    for (int k = 0; k < CK_LANES; k++) lane[k] = k;
+    vf a[12];
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = m - (k * CK_LANES + lane) * c;
+    for (long i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) a[k] = a[k] * m + c;
+    }
+    vf sum = 0;
+    _Pragma("clang loop unroll(full)") for (int k = 0; k < 12; k++) sum += a[k];
+    return sum_lanes(sum);
 }
 
 /// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7), the formula PyTorch's
@@ -210,6 +385,32 @@ static void panel_product(
     }
 }
 
+#include "winograd.h"
+
+#define DIRECT_NAME direct_wide
+#define DIRECT_VECTORS CK_DIRECT_VECTORS
+#include "direct.h"
+#undef DIRECT_NAME
+#undef DIRECT_VECTORS
+#define DIRECT_COLUMNS (CK_DIRECT_VECTORS * CK_LANES)
+
+#if DIRECT_COLUMNS > 16
+#define DIRECT_NAME direct_narrow
+#define DIRECT_VECTORS (16 / CK_LANES)
+#include "direct.h"
+#undef DIRECT_NAME
+#undef DIRECT_VECTORS
+#else
+#define direct_narrow direct_wide
+#endif
+
+static void direct_tile(
+    const float *const *rows, long taps, long depth, const float *w, long panel_stride, const float *bias, long count,
+    long columns, float *c, long ldc) {
+    if (columns > 16) direct_wide(rows, taps, depth, w, panel_stride, bias, count, columns, c, ldc);
+    else direct_narrow(rows, taps, depth, w, panel_stride, bias, count, columns, c, ldc);
+}
+
 #define CK_CAT(a, b, c) a##b##c
 #define CK_TABLE(isa) CK_CAT(ckernels_, isa, _table)
 #define CK_STRING2(x) #x
@@ -224,4 +425,19 @@ const ckernels_table CK_TABLE(CK_ISA) = {
     .scale = scale,
     .activate = activate,
     .widen = widen,
+    .narrow = narrow,
+    .add_scaled = add_scaled,
+    .multiply = multiply,
+    .scale_shift = scale_shift,
+    .channel_sums = channel_sums,
+    .layer_norm = layer_norm,
+    .direct_rows = CK_DIRECT_ROWS,
+    .direct_columns = DIRECT_COLUMNS,
+    .direct_tile = direct_tile,
+    .winograd_weights = winograd_weights,
+    .winograd_input = winograd_input,
+    .winograd_output = winograd_output,
+    .lanes = CK_LANES,
+    .fma_chains = fma_chains,
+    .sobel_row = sobel_row,
 };

@@ -4,9 +4,10 @@
 /// Each m x m output tile is `A^T [(G g G^T) . (B^T d B)] A` for its (m + 2) x (m + 2) input
 /// patch d: the 9 multiplications per output pixel and channel pair become (m + 2)^2 / m^2 (4 for
 /// F(2x2), 2.25 for F(4x4)), done as (m + 2)^2 matrix products `[tiles, in] x [in, out]` through
-/// BLAS. The matrices of each m are in `WinogradF2x2` and `WinogradF4x4`; this file is the driver
-/// they share. Transforms run on whole channel vectors (NHWC), so they are SIMD loops; the tiles
-/// or the weights, whichever outweigh the other, go in pieces (`winogradBlocking`). The weights'
+/// BLAS. The transforms and their matrices are C kernels run on whole channel vectors (NHWC), per
+/// instruction set (`Kernels.winogradInput` and its two siblings, Sources/CKernels/winograd.h);
+/// this file is the driver: the tiles or the weights, whichever outweigh the other, go in pieces
+/// (`winogradBlocking`). The weights'
 /// transform `G g G^T` runs per call too, from the tap-major weights in their stored precision:
 /// keeping the transformed matrices instead would hold 16/9 (F(2x2)) or 4 (F(4x4)) times the
 /// float32 weights.
@@ -38,27 +39,29 @@ extension Conv2D {
     /// (batch 1) lost, on 64 (16x16, batch 1) won.
     func winogradAlgorithm(for x: Tensor) -> Algorithm {
         func tiles(_ side: Int) -> Int { x.shape[0] * ((x.shape[1] + side - 1) / side) * ((x.shape[2] + side - 1) / side) }
-        if tiles(WinogradF4x4.side) >= Conv2D.winograd4x4MinimumTiles { return .winograd4x4 }
-        return tiles(WinogradF2x2.side) >= Conv2D.winogradMinimumTiles ? .winograd : .patches
+        if tiles(4) >= Conv2D.winograd4x4MinimumTiles { return .winograd4x4 }
+        return tiles(2) >= Conv2D.winogradMinimumTiles ? .winograd : .patches
     }
 
-    func winograd<F: WinogradTiling>(_ x: Tensor, _: F.Type, into y: inout Tensor) {
-        let geometry = TileGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], side: F.side)
-        let tiles = geometry.count
-        let (chunk, block) = winogradBlocking(tiles: tiles, positions: F.positions)
+    /// F(side x side, 3x3), side 2 or 4: (side + 2)^2 products per tile.
+    func winograd(_ x: Tensor, side: Int, into y: inout Tensor) {
+        let geometry = TileGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], side: side)
+        let tiles = geometry.count, positions = (side + 2) * (side + 2)
+        let kernels = Kernels.current
+        let (chunk, block) = winogradBlocking(tiles: tiles, positions: positions)
         let blocks = Swift.stride(from: 0, to: inChannels, by: block).map { $0..<min(inChannels, $0 + block) }
-        ScratchPool.withFloats(F.positions * block * outChannels) { u in
-            if blocks.count == 1 { transformWeights(blocks[0], F.self, into: u) }
-            ScratchPool.withFloats(F.positions * chunk * inChannels) { v in
-                ScratchPool.withFloats(F.positions * chunk * outChannels) { m in
+        ScratchPool.withFloats(positions * block * outChannels) { u in
+            if blocks.count == 1 { transformWeights(blocks[0], side: side, kernels, into: u) }
+            ScratchPool.withFloats(positions * chunk * inChannels) { v in
+                ScratchPool.withFloats(positions * chunk * outChannels) { m in
                     for first in Swift.stride(from: 0, to: tiles, by: chunk) {
                         let count = min(chunk, tiles - first)
-                        transformInput(x, geometry, F.self, tiles: first..<first + count, into: v, stride: chunk)
+                        transformInput(x, geometry, kernels, tiles: first..<first + count, into: v, stride: chunk)
                         for channels in blocks {
-                            if blocks.count > 1 { transformWeights(channels, F.self, into: u) }
-                            multiply(v, u, channels, positions: F.positions, into: m, tiles: count, stride: chunk)
+                            if blocks.count > 1 { transformWeights(channels, side: side, kernels, into: u) }
+                            multiply(v, u, channels, positions: positions, into: m, tiles: count, stride: chunk)
                         }
-                        transformOutput(m, geometry, F.self, tiles: first..<first + count, stride: chunk, into: &y)
+                        transformOutput(m, geometry, kernels, tiles: first..<first + count, stride: chunk, into: &y)
                     }
                 }
             }
@@ -81,7 +84,7 @@ extension Conv2D {
 
     /// `G g G^T` for the (in, out) pairs of input channels `channels` into `u`, one matrix
     /// `[channels.count, out]` per position; vectors run along `out`.
-    private func transformWeights<F: WinogradTiling>(_ channels: Range<Int>, _: F.Type, into u: UnsafeMutablePointer<Float>) {
+    private func transformWeights(_ channels: Range<Int>, side: Int, _ kernels: Kernels, into u: UnsafeMutablePointer<Float>) {
         let (cin, cout) = (inChannels, outChannels)
         let positionStride = channels.count * cout
         Parallel.forEachRange(channels.count, minimumPerThread: 8) { range in
@@ -93,16 +96,8 @@ extension Conv2D {
                         let row = (tap * cin + ci) * cout
                         weights.copyFloat32(row..<row + cout, into: g + tap * cout)
                     }
-                    let out = u + local * cout
-                    var co = 0
-                    while co + 8 <= cout {
-                        F.transformWeights(g + co, tapStride: cout, into: out + co, positionStride: positionStride, SIMD8<Float>.self)
-                        co += 8
-                    }
-                    while co < cout {
-                        F.transformWeights(g + co, tapStride: cout, into: out + co, positionStride: positionStride, SIMD1.self)
-                        co += 1
-                    }
+                    kernels.winogradWeights(side: side, g, tapStride: cout, count: cout, into: u + local * cout,
+                                            positionStride: positionStride)
                 }
             }
         }
@@ -127,12 +122,12 @@ extension Conv2D {
 
     /// `B^T d B` for every channel of each tile's patch (rows and columns from -1, zero outside),
     /// into `v[position][tile][in]`, `stride` tiles per position.
-    private func transformInput<F: WinogradTiling>(
-        _ x: Tensor, _ g: TileGeometry, _: F.Type, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, stride: Int
+    private func transformInput(
+        _ x: Tensor, _ g: TileGeometry, _ kernels: Kernels, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, stride: Int
     ) {
-        let cin = inChannels, src = x.storage.pointer, patchSide = F.side + 2
+        let cin = inChannels, src = x.storage.pointer, patchSide = g.side + 2
         Parallel.forEachRange(tiles.count, minimumPerThread: 8) { range in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: F.positions) { buffer in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: patchSide * patchSide) { buffer in
                 let patch = buffer.baseAddress!
                 for local in range {
                     let (n, oy, ox) = g.origin(tiles.lowerBound + local)
@@ -143,16 +138,7 @@ extension Conv2D {
                             patch[r * patchSide + c] = inside ? UnsafePointer(src + ((n * g.height + iy) * g.width + ix) * cin) : nil
                         }
                     }
-                    let out = v + local * cin
-                    var ch = 0
-                    while ch + 8 <= cin {
-                        F.transformInput(patch, channel: ch, into: out + ch, positionStride: stride * cin, SIMD8<Float>.self)
-                        ch += 8
-                    }
-                    while ch < cin {
-                        F.transformInput(patch, channel: ch, into: out + ch, positionStride: stride * cin, SIMD1.self)
-                        ch += 1
-                    }
+                    kernels.winogradInput(side: g.side, patch, count: cin, into: v + local * cin, positionStride: stride * cin)
                 }
             }
         }
@@ -172,28 +158,18 @@ extension Conv2D {
     }
 
     /// `A^T m A` (+ bias) for each tile, written to the tile's output pixels inside the image.
-    private func transformOutput<F: WinogradTiling>(
-        _ m: UnsafeMutablePointer<Float>, _ g: TileGeometry, _: F.Type, tiles: Range<Int>, stride: Int, into y: inout Tensor
+    private func transformOutput(
+        _ m: UnsafeMutablePointer<Float>, _ g: TileGeometry, _ kernels: Kernels, tiles: Range<Int>, stride: Int, into y: inout Tensor
     ) {
         let cout = outChannels, dst = y.storage.pointer, biasPointer = bias?.storage.pointer
         Parallel.forEachRange(tiles.count, minimumPerThread: 8) { range in
             for local in range {
                 let (n, oy, ox) = g.origin(tiles.lowerBound + local)
-                let pixels = TilePixels(rows: min(F.side, g.height - oy), columns: min(F.side, g.width - ox),
+                let pixels = TilePixels(rows: min(g.side, g.height - oy), columns: min(g.side, g.width - ox),
                                         rowStride: g.width * cout, pixelStride: cout)
                 let base = dst + ((n * g.height + oy) * g.width + ox) * cout
-                let source = m + local * cout
-                var ch = 0
-                while ch + 8 <= cout {
-                    let b = biasPointer.map { SIMD8<Float>.load($0 + ch) } ?? SIMD8()
-                    F.transformOutput(source + ch, positionStride: stride * cout, bias: b, into: base + ch, pixels)
-                    ch += 8
-                }
-                while ch < cout {
-                    let b = biasPointer.map { SIMD1.load($0 + ch) } ?? SIMD1()
-                    F.transformOutput(source + ch, positionStride: stride * cout, bias: b, into: base + ch, pixels)
-                    ch += 1
-                }
+                kernels.winogradOutput(side: g.side, m + local * cout, positionStride: stride * cout, bias: biasPointer,
+                                       count: cout, into: base, pixels)
             }
         }
     }
@@ -203,57 +179,4 @@ extension Conv2D {
 /// apart they are in memory.
 struct TilePixels {
     let rows, columns, rowStride, pixelStride: Int
-}
-
-/// One Winograd algorithm F(m x m, 3x3): its transforms of one vector of channels between the
-/// 3x3 taps, the (m + 2)^2 positions and the m x m output tile. Positions are stored row-major,
-/// `positionStride` floats apart.
-protocol WinogradTiling {
-    /// m, the output pixels along each side of a tile.
-    static var side: Int { get }
-    /// `G g G^T`: the taps `g` (row-major, `tapStride` apart) to the positions of `out`.
-    static func transformWeights<V: WinogradVector>(
-        _ g: UnsafePointer<Float>, tapStride: Int, into out: UnsafeMutablePointer<Float>, positionStride: Int, _: V.Type)
-    /// `B^T d B`: the vector of channels from `channel` of each of the patch's pixels (row-major,
-    /// nil outside the image) to the positions of `out`.
-    static func transformInput<V: WinogradVector>(
-        _ patch: UnsafePointer<UnsafePointer<Float>?>, channel: Int, into out: UnsafeMutablePointer<Float>,
-        positionStride: Int, _: V.Type)
-    /// `A^T m A + bias`: the positions `m` to the tile's pixels inside the image.
-    static func transformOutput<V: WinogradVector>(
-        _ m: UnsafePointer<Float>, positionStride: Int, bias: V, into out: UnsafeMutablePointer<Float>, _ pixels: TilePixels)
-}
-
-extension WinogradTiling {
-    /// (m + 2)^2: the products per tile.
-    static var positions: Int { (side + 2) * (side + 2) }
-}
-
-/// The vector widths the transforms run at: 8 channels at a time, then one.
-protocol WinogradVector {
-    init()
-    static func load(_ p: UnsafePointer<Float>) -> Self
-    func store(_ p: UnsafeMutablePointer<Float>)
-    static func + (a: Self, b: Self) -> Self
-    static func - (a: Self, b: Self) -> Self
-    static func * (a: Self, b: Float) -> Self
-}
-
-extension SIMD8: WinogradVector where Scalar == Float {
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { load8(p) }
-    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
-    }
-}
-
-/// One float as a vector of one.
-struct SIMD1: WinogradVector {
-    var value: Float = 0
-    init() {}
-    init(_ value: Float) { self.value = value }
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD1 { SIMD1(p.pointee) }
-    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = value }
-    @inline(__always) static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
-    @inline(__always) static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
-    @inline(__always) static func * (a: SIMD1, b: Float) -> SIMD1 { SIMD1(a.value * b) }
 }

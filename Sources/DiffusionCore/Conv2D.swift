@@ -5,7 +5,7 @@
 /// convolution runs Winograd (`Conv2D+Winograd.swift`), F(4x4, 3x3) (4x fewer multiplications)
 /// on inputs of many tiles, F(2x2, 3x3) (2.25x fewer) on fewer, and on inputs too small for
 /// either to pay the patch-matrix product of `Conv2D+Patches.swift`, all three on the same
-/// weights; every other shape runs the direct SIMD kernel in `Conv2D+Direct.swift`,
+/// weights; every other shape runs the direct kernel in `Conv2D+Direct.swift`,
 /// which reads the input in place (no im2col buffer) against weights packed as `[outBlock, kh, kw, in, 16]`.
 public struct Conv2D: Sendable {
     public let inChannels: Int
@@ -31,12 +31,12 @@ public struct Conv2D: Sendable {
     public enum Algorithm: Sendable {
         /// 1x1, stride 1, no padding: one matrix product through BLAS.
         case pointwise
-        /// The register-blocked SIMD kernel (`Conv2D+Direct.swift`): any kernel, stride, padding.
+        /// The register-blocked kernel (`Conv2D+Direct.swift`): any kernel, stride, padding.
         case direct
-        /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`, `+Winograd2x2.swift`):
+        /// Winograd F(2x2, 3x3) with BLAS products (`Conv2D+Winograd.swift`, Sources/CKernels/winograd.h):
         /// 3x3, stride 1, padding 1.
         case winograd
-        /// Winograd F(4x4, 3x3), the same way (`Conv2D+Winograd4x4.swift`): 3x3, stride 1, padding 1.
+        /// Winograd F(4x4, 3x3), the same way: 3x3, stride 1, padding 1.
         case winograd4x4
         /// A patch matrix (im2col) times the weights, one BLAS product (`Conv2D+Patches.swift`): any geometry.
         case patches
@@ -62,8 +62,8 @@ public struct Conv2D: Sendable {
         }
     }
 
-    /// The output channels one direct-kernel pass computes: two 8-wide SIMD registers.
-    static let outBlock = Tile.columns
+    /// The width of the direct kernel's weight panels: output channels per block of `pack`.
+    static let outBlock = 16
 
     /// - Parameter algorithm: forces an algorithm (tests compare them); by default the fastest
     ///   one for the shape. Forcing one the shape does not allow is a programming error.
@@ -119,8 +119,8 @@ public struct Conv2D: Sendable {
         case .pointwise:
             BLAS.product(x.storage.pointer, rows: x.count / inChannels, weight: weights, bias: bias, into: y.storage.pointer)
         case .direct: weights.withFloat32 { direct(x, packed: $0, into: &y) }
-        case .winograd: winograd(x, WinogradF2x2.self, into: &y)
-        case .winograd4x4: winograd(x, WinogradF4x4.self, into: &y)
+        case .winograd: winograd(x, side: 2, into: &y)
+        case .winograd4x4: winograd(x, side: 4, into: &y)
         case .patches: patches(x, into: &y)
         }
         return y

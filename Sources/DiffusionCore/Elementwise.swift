@@ -24,20 +24,39 @@ extension Tensor {
         return result
     }
 
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipMap(rhs, +) }
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipMap(rhs, -) }
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipMap(rhs, *) }
-    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
+    // The arithmetic runs in the instruction set's vector kernels (Sources/CKernels).
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.combined(with: rhs) { $0.add($1, $2, scaledBy: 1, count: $3, into: $4) } }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.combined(with: rhs) { $0.add($1, $2, scaledBy: -1, count: $3, into: $4) } }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.combined(with: rhs) { $0.multiply($1, $2, count: $3, into: $4) } }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.combined(with: lhs) { $0.scale($1, by: rhs, count: $3, into: $4) } }
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 / rhs } }
+
+    /// `body(kernels, a, b, count, destination)` over this tensor's and `other`'s elements, split
+    /// across threads, into a new tensor.
+    private func combined(
+        with other: Tensor,
+        _ body: @escaping (Kernels, UnsafePointer<Float>, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        precondition(shape == other.shape, "elementwise shapes \(shape) and \(other.shape) differ")
+        let result = Tensor(uninitializedShape: shape)
+        let a = storage.pointer, b = other.storage.pointer, dst = result.storage.pointer
+        let kernels = Kernels.current
+        Parallel.forEachRange(count, minimumPerThread: 1 << 14) { range in
+            body(kernels, a + range.lowerBound, b + range.lowerBound, range.count, dst + range.lowerBound)
+        }
+        return result
+    }
 
     /// Adds `other` in place (the residual connections).
     public mutating func add(_ other: Tensor, scale: Float = 1) {
         precondition(shape == other.shape, "elementwise shapes \(shape) and \(other.shape) differ")
         let b = other.storage.pointer
+        let kernels = Kernels.current
         withUnsafeMutableBufferPointer { dst in
             let a = dst.baseAddress!
             Parallel.forEachRange(dst.count, minimumPerThread: 1 << 14) { range in
-                for i in range { a[i] += scale * b[i] }
+                let i = range.lowerBound
+                kernels.add(a + i, b + i, scaledBy: scale, count: range.count, into: a + i)
             }
         }
     }
@@ -48,10 +67,9 @@ extension Tensor {
         precondition(shape.last == width, "a row of \(width) does not broadcast over \(shape)")
         let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, r = row.storage.pointer, dst = result.storage.pointer
+        let kernels = Kernels.current
         Parallel.forEachRange(count / width, minimumPerThread: max(1, (1 << 14) / width)) { rows in
-            for i in rows {
-                for j in 0..<width { dst[i * width + j] = src[i * width + j] + r[j] }
-            }
+            for i in rows { kernels.add(src + i * width, r, scaledBy: 1, count: width, into: dst + i * width) }
         }
         return result
     }

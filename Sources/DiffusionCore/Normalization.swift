@@ -32,12 +32,16 @@ public struct GroupNorm: Sendable {
         for n in 0..<batch {
             let src = x.storage.pointer + n * pixels * channels
             let dst = y.storage.pointer + n * pixels * channels
-            let (scale, shift) = channelAffine(src, pixels: pixels)
-            Parallel.forEachRange(pixels, minimumPerThread: max(1, 8192 / channels)) { range in
-                for p in range {
-                    let s = src + p * channels, d = dst + p * channels
-                    for c in 0..<channels { d[c] = s[c] * scale[c] + shift[c] }
-                    if let activation { kernels.apply(activation, d, d, count: channels) }
+            let (scale, shift) = channelAffine(src, pixels: pixels, kernels)
+            scale.withUnsafeBufferPointer { scale in
+                shift.withUnsafeBufferPointer { shift in
+                    Parallel.forEachRange(pixels, minimumPerThread: max(1, 8192 / channels)) { range in
+                        for p in range {
+                            let s = src + p * channels, d = dst + p * channels
+                            kernels.scaleShift(s, scale: scale.baseAddress!, shift: shift.baseAddress!, count: channels, into: d)
+                            if let activation { kernels.apply(activation, d, d, count: channels) }
+                        }
+                    }
                 }
             }
         }
@@ -45,9 +49,9 @@ public struct GroupNorm: Sendable {
     }
 
     /// Folds each group's mean and variance with the affine into one scale and shift per channel.
-    private func channelAffine(_ src: UnsafePointer<Float>, pixels: Int) -> (scale: [Float], shift: [Float]) {
+    private func channelAffine(_ src: UnsafePointer<Float>, pixels: Int, _ kernels: Kernels) -> (scale: [Float], shift: [Float]) {
         let channels = weight.count, perGroup = channels / groups
-        let (sums, squares) = channelSums(src, pixels: pixels, channels: channels)
+        let (sums, squares) = channelSums(src, pixels: pixels, channels: channels, kernels)
         var scale = [Float](repeating: 0, count: channels), shift = scale
         let n = Double(pixels * perGroup)
         for g in 0..<groups {
@@ -66,21 +70,14 @@ public struct GroupNorm: Sendable {
 
 /// Per-channel sums and sums of squares over the pixels of one NHWC image, accumulated in
 /// Double so a 64x64x320 group's variance keeps float32 precision.
-func channelSums(_ src: UnsafePointer<Float>, pixels: Int, channels: Int) -> (sums: [Double], squares: [Double]) {
+func channelSums(_ src: UnsafePointer<Float>, pixels: Int, channels: Int, _ kernels: Kernels) -> (sums: [Double], squares: [Double]) {
     let threads = max(1, min(Parallel.threadCount, pixels / 64))
     var partial = [Double](repeating: 0, count: threads * channels * 2)
     partial.withUnsafeMutableBufferPointer { buffer in
         let base = buffer.baseAddress!
         Parallel.forEach(threads) { t in
-            let sums = base + t * channels * 2, squares = sums + channels
-            for p in (pixels * t / threads)..<(pixels * (t + 1) / threads) {
-                let s = src + p * channels
-                for c in 0..<channels {
-                    let v = Double(s[c])
-                    sums[c] += v
-                    squares[c] += v * v
-                }
-            }
+            let sums = base + t * channels * 2, (first, end) = (pixels * t / threads, pixels * (t + 1) / threads)
+            kernels.addChannelSums(src + first * channels, pixels: end - first, channels: channels, sums: sums, squares: sums + channels)
         }
     }
     var sums = [Double](repeating: 0, count: channels), squares = sums
@@ -115,18 +112,10 @@ public struct LayerNorm: Sendable {
         let y = Tensor(uninitializedShape: x.shape)
         let src = x.storage.pointer, dst = y.storage.pointer
         let gamma = weight.storage.pointer, beta = bias?.storage.pointer
+        let kernels = Kernels.current
         Parallel.forEachRange(x.count / width, minimumPerThread: max(1, 8192 / width)) { rows in
             for r in rows {
-                let s = src + r * width, d = dst + r * width
-                var sum = 0.0, squares = 0.0
-                for j in 0..<width { sum += Double(s[j]) }
-                let mean = sum / Double(width)
-                for j in 0..<width { let c = Double(s[j]) - mean; squares += c * c }
-                let inverse = Float(1 / (squares / Double(width) + Double(epsilon)).squareRoot())
-                let m = Float(mean)
-                for j in 0..<width {
-                    d[j] = (s[j] - m) * inverse * gamma[j] + (beta?[j] ?? 0)
-                }
+                kernels.layerNorm(src + r * width, width: width, epsilon: epsilon, gamma: gamma, beta: beta, into: dst + r * width)
             }
         }
         return y

@@ -12,7 +12,7 @@ extension Tensor {
             for r in rows {
                 let s = src + r * width, d = dst + r * half
                 kernels.apply(.geluErf, s + half, d, count: half)
-                for j in 0..<half { d[j] *= s[j] }
+                kernels.multiply(d, s, count: half, into: d)
             }
         }
         return result

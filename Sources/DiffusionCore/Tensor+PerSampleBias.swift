@@ -7,10 +7,11 @@ extension Tensor {
         let perSample = count / batch
         let result = Tensor(uninitializedShape: shape)
         let src = storage.pointer, v = vectors.storage.pointer, dst = result.storage.pointer
+        let kernels = Kernels.current
         Parallel.forEachRange(count / channels, minimumPerThread: max(1, (1 << 14) / channels)) { rows in
             for row in rows {
                 let bias = v + (row * channels / perSample) * channels
-                for c in 0..<channels { dst[row * channels + c] = src[row * channels + c] + bias[c] }
+                kernels.add(src + row * channels, bias, scaledBy: 1, count: channels, into: dst + row * channels)
             }
         }
         return result

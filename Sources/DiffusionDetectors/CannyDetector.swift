@@ -88,8 +88,9 @@ private final class CannyEdges {
     /// Each band recomputes the gradient of the rows just outside it, so bands share nothing
     /// but disjoint rows of the map.
     func suppressNonMaxima(source: UnsafePointer<UInt8>) {
+        let kernels = Kernels.current
         Parallel.forEachRange(height, minimumPerThread: 64) { rows in
-            let band = GradientRows(source: source, width: width, height: height)
+            let band = GradientRows(source: source, width: width, height: height, kernels: kernels)
             var strong: [Int] = []
             band.load(row: rows.lowerBound - 1, into: 0)
             band.load(row: rows.lowerBound, into: 1)

@@ -74,12 +74,15 @@ extension SafeTensors {
         _ elements: UnsafeBufferPointer<Float>, as dtype: FloatDType, with write: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         guard dtype == .f16 else { return try write(UnsafeRawBufferPointer(elements)) }
-        let chunk = 1 << 16
+        guard let base = elements.baseAddress else { return }
+        let chunk = 1 << 16, kernels = Kernels.current
         var narrowed = [Float16](repeating: 0, count: chunk)
         for start in stride(from: 0, to: elements.count, by: chunk) {
             let count = min(chunk, elements.count - start)
-            for index in 0..<count { narrowed[index] = Float16(elements[start + index]) }
-            try narrowed.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<count * 2])) }
+            try narrowed.withUnsafeMutableBytes { bytes in
+                kernels.narrow(base + start, into: bytes.baseAddress!, count: count)
+                try write(UnsafeRawBufferPointer(rebasing: bytes[0..<count * 2]))
+            }
         }
     }
 }

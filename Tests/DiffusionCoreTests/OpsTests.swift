@@ -44,31 +44,37 @@ import Testing
         ("nobias", 1, 1),
     ]
 
-    @Test(arguments: cases) func matchesTorch(_ c: (name: String, stride: Int, padding: Int)) throws {
+    /// Each golden once per instruction set this machine runs (the direct kernel and Winograd's
+    /// transforms are C kernels).
+    @Test(arguments: cases, ISA.supported) func matchesTorch(_ c: (name: String, stride: Int, padding: Int), isa: ISA) throws {
         let prefix = "conv.\(c.name)"
         let bias = Golden.file.names.contains("\(prefix).bias") ? try Golden.tensor("\(prefix).bias") : nil
         let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: c.stride, padding: c.padding)
-        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, c.name)
+        let x = try Golden.image("\(prefix).x")
+        expectClose(try isa.run { conv(x) }, try Golden.image("\(prefix).out"), tolerance: 1e-4, "\(c.name), \(isa)")
     }
 
     /// Winograd F(2x2, 3x3) and F(4x4, 3x3) forced on every 3x3 stride-1 padding-1 golden (odd
     /// sizes, one pixel, channel counts that are not multiples of 8) and on wide layers against the
     /// direct kernel. Their transforms add a few roundings per output, F(4x4)'s on terms up to 5
     /// (B) and 8 (A) times larger, which cancel: measured, at most 6e-7 for F(2x2) and 7e-6 for
-    /// F(4x4) (sd_channels), both well inside the convolution's 1e-4.
+    /// F(4x4) (sd_channels), both well inside the convolution's 1e-4. Once per instruction set.
     @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4], ["sd_small", "one_pixel", "odd", "wide", "sd_channels", "nobias"])
     func winogradMatchesTorch(_ algorithm: Conv2D.Algorithm, _ name: String) throws {
         let prefix = "conv.\(name)"
         let bias = Golden.file.names.contains("\(prefix).bias") ? try Golden.tensor("\(prefix).bias") : nil
         let conv = Conv2D(weight: try Golden.tensor("\(prefix).weight"), bias: bias, stride: 1, padding: 1, algorithm: algorithm)
-        expectClose(conv(try Golden.image("\(prefix).x")), try Golden.image("\(prefix).out"), tolerance: 1e-4, "\(algorithm) \(name)")
+        let x = try Golden.image("\(prefix).x")
+        for isa in ISA.supported {
+            expectClose(try isa.run { conv(x) }, try Golden.image("\(prefix).out"), tolerance: 1e-4, "\(algorithm) \(name), \(isa)")
+        }
     }
 
     /// Both sum 9 x 96 float32 products per output in different orders; measured, F(2x2) differs
     /// by 9e-7 and F(4x4) by 2.7e-6 (its larger constants, above), both within 1e-5 as matrix
     /// products are.
     @Test(arguments: [Conv2D.Algorithm.winograd, .winograd4x4])
-    func winogradAgreesWithTheDirectKernelOnAWideLayer(_ algorithm: Conv2D.Algorithm) {
+    func winogradAgreesWithTheDirectKernelOnAWideLayer(_ algorithm: Conv2D.Algorithm) throws {
         // 2 x 9 x 7 pixels: partial tiles on both edges for both tile sizes; 96 -> 72 channels:
         // vector and scalar lanes.
         var generator = SplitMix(seed: 7)
@@ -79,7 +85,9 @@ import Testing
         // Forced: chosen, it would run as patches on these 40 tiles of 2x2 (below).
         let winograd = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: algorithm)
         let direct = Conv2D(weight: w, bias: b, stride: 1, padding: 1, algorithm: .direct)
-        expectClose(winograd(x), direct(x), tolerance: 1e-5, "\(algorithm) vs direct")
+        for isa in ISA.supported {
+            expectClose(try isa.run { winograd(x) }, try isa.run { direct(x) }, tolerance: 1e-5, "\(algorithm) vs direct, \(isa)")
+        }
     }
 
     /// The patch-matrix product at a stride, a padding and a kernel Winograd cannot run, and as
@@ -147,14 +155,15 @@ import Testing
         let p = "groupnorm.\(c.name)"
         let norm = GroupNorm(groups: c.groups, epsilon: c.epsilon, weight: try Golden.tensor("\(p).weight"), bias: try Golden.tensor("\(p).bias"))
         let x = try Golden.image("\(p).x")
-        expectClose(norm(x), try Golden.image("\(p).out"), tolerance: 1e-5, c.name)
+        expectClose(try isa.run { norm(x) }, try Golden.image("\(p).out"), tolerance: 1e-5, "\(c.name), \(isa)")
         expectClose(try isa.run { norm(x, activation: .silu) }, try Golden.image("\(p).out_silu"), tolerance: 1e-5, "\(c.name) + silu, \(isa)")
     }
 
-    @Test(arguments: ["clip", "odd"]) func layerNorm(_ name: String) throws {
+    @Test(arguments: ["clip", "odd"], ISA.supported) func layerNorm(_ name: String, isa: ISA) throws {
         let p = "layernorm.\(name)"
         let norm = LayerNorm(epsilon: 1e-5, weight: try Golden.tensor("\(p).weight"), bias: try Golden.tensor("\(p).bias"))
-        expectClose(norm(try Golden.tensor("\(p).x")), try Golden.tensor("\(p).out"), tolerance: 1e-5, name)
+        let x = try Golden.tensor("\(p).x")
+        expectClose(try isa.run { norm(x) }, try Golden.tensor("\(p).out"), tolerance: 1e-5, "\(name), \(isa)")
     }
 
     @Test(arguments: ISA.supported) func softmax(_ isa: ISA) throws {
@@ -277,30 +286,36 @@ import Testing
     let a = Tensor(shape: [2, 3], values: [1, -2, 3.5, 0, 8, -0.5])
     let b = Tensor(shape: [2, 3], values: [4, 0.5, -1, 2, -8, 1.5])
 
-    @Test func arithmetic() {
-        #expect((a + b).scalars == [5, -1.5, 2.5, 2, 0, 1])
-        #expect((a - b).scalars == [-3, -2.5, 4.5, -2, 16, -2])
-        #expect((a * b).scalars == [4, -1, -3.5, 0, -64, -0.75])
-        #expect((a * 2).scalars == [2, -4, 7, 0, 16, -1])
-        #expect((a / 2).scalars == [0.5, -1, 1.75, 0, 4, -0.25])
+    // Once per instruction set (the arithmetic runs in the C kernels).
+    @Test(arguments: ISA.supported) func arithmetic(_ isa: ISA) throws {
+        try isa.run {
+            #expect((a + b).scalars == [5, -1.5, 2.5, 2, 0, 1])
+            #expect((a - b).scalars == [-3, -2.5, 4.5, -2, 16, -2])
+            #expect((a * b).scalars == [4, -1, -3.5, 0, -64, -0.75])
+            #expect((a * 2).scalars == [2, -4, 7, 0, 16, -1])
+            #expect((a / 2).scalars == [0.5, -1, 1.75, 0, 4, -0.25])
+        }
     }
 
-    @Test func scaledInPlaceAddLeavesSharedStorageAlone() {
+    @Test(arguments: ISA.supported) func scaledInPlaceAddLeavesSharedStorageAlone(_ isa: ISA) throws {
         var c = a
-        c.add(b, scale: -0.5)
+        try isa.run { c.add(b, scale: -0.5) }
         #expect(c.scalars == [-1, -2.25, 4, -1, 12, -1.25])
         #expect(a.scalars == [1, -2, 3.5, 0, 8, -0.5])
     }
 
-    @Test func rowBroadcastsOverLastAxis() {
+    @Test(arguments: ISA.supported) func rowAndPerSampleVectorsBroadcast(_ isa: ISA) throws {
         let row = Tensor(shape: [3], values: [10, 20, 30])
-        #expect(a.addingRow(row).scalars == [11, 18, 33.5, 10, 28, 29.5])
+        #expect(try isa.run { a.addingRow(row) }.scalars == [11, 18, 33.5, 10, 28, 29.5])
+        // Two samples of one pixel each: sample n adds vectors[n].
+        let vectors = Tensor(shape: [2, 3], values: [1, 2, 3, -1, -2, -3])
+        #expect(try isa.run { a.reshaped([2, 1, 1, 3]).addingPerSample(vectors) }.scalars == [2, 0, 6.5, -1, 6, -3.5])
     }
 
-    @Test func largeTensorsSplitAcrossThreadsGiveTheSameResult() {
+    @Test(arguments: ISA.supported) func largeTensorsSplitAcrossThreadsGiveTheSameResult(_ isa: ISA) throws {
         // 100_003 elements: several parallel ranges and an uneven last one.
         let x = Tensor(shape: [100_003], values: (0..<100_003).map { Float($0 % 97) - 48 })
-        let y = (x * x) - x
+        let y = try isa.run { (x * x) - x }
         #expect(y.scalars == x.scalars.map { $0 * $0 - $0 })
     }
 }

@@ -114,12 +114,13 @@ enum LoRAFactors: Sendable {
         let (aRows, aColumns, bRows, bColumns) = (a.shape[0], a.shape[1], b.shape[0], b.shape[1])
         let columns = aColumns * bColumns
         let out = weight.storage.pointer, x = a.storage.pointer, y = b.storage.pointer
+        let kernels = Kernels.current
         for i in 0..<aRows {
             for j in 0..<aColumns {
                 let scaled = factor * x[i * aColumns + j]
                 for p in 0..<bRows {
                     let row = out + (i * bRows + p) * columns + j * bColumns
-                    for q in 0..<bColumns { row[q] += scaled * y[p * bColumns + q] }
+                    kernels.add(row, y + p * bColumns, scaledBy: scaled, count: bColumns, into: row)
                 }
             }
         }

@@ -36,7 +36,9 @@ public struct WeightPatches: Sendable {
         for term in terms { term.factors.add(to: &weight, scale: term.scale) }
         applied.insert(key)
         guard keepsFloat16, base.isFloat16 else { return WeightArray(weight) }
-        return weight.scalars.map { Float16($0) }.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: base.shape) }
+        var halves = [Float16](repeating: 0, count: weight.count)
+        halves.withUnsafeMutableBytes { Kernels.current.narrow(weight.storage.pointer, into: $0.baseAddress!, count: weight.count) }
+        return halves.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: base.shape) }
     }
 
     /// Throws when a patched key was never read while building `model`: the model did not read the
