@@ -52,7 +52,7 @@ public struct InstanceNorm2D: Sendable {
 
     /// Each channel's mean, then its scale (`weight / sqrt(variance + epsilon)`), then its shift (`bias`).
     private func affine(_ src: UnsafePointer<Float>, pixels: Int) -> [Float] {
-        let (sums, squares) = channelSums(src, pixels: pixels, channels: channels)
+        let (sums, squares) = channelSums(src, pixels: pixels, channels: channels, Kernels.current)
         var values = [Float](repeating: 0, count: 3 * channels)
         for c in 0..<channels {
             let mean = sums[c] / Double(pixels)
