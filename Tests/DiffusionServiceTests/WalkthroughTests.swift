@@ -89,6 +89,30 @@ import Testing
         let folderRun = try Self.shell(script, home: folderHome.url, in: folderHome.url, bin: bin, hub: hub.url)
         try #require(folderRun.status == 0, "the folder-form run failed:\n\(folderRun.output)\n\(folderRun.errors)")
         #expect(image == (try PNG.decode(Data(contentsOf: folderHome.url.appendingPathComponent("castle.png")))))
+
+        // The Plus adapter under its published name with the shared encoder, against the same
+        // tensors as a folder-form adapter with its own image_encoder/.
+        try Self.writePlusFolder(models: folderHome.url.appendingPathComponent("plus-models"), hub: hub.url)
+        let character = script.components(separatedBy: "\n").drop { !$0.hasPrefix("diffuse generate") }.joined(separator: "\n")
+            .replacingOccurrences(of: "-o castle.png", with: "--ip-adapter-type character -o character.png")
+        let plusRun = try Self.shell(character, home: home.url, in: workingFolder, bin: bin, hub: hub.url)
+        try #require(plusRun.status == 0, "the character run failed:\n\(plusRun.output)\n\(plusRun.errors)")
+        let plusFolderRun = try Self.shell(
+            character.replacingOccurrences(of: "~/models", with: "~/plus-models"),
+            home: folderHome.url, in: folderHome.url, bin: bin, hub: hub.url)
+        try #require(plusFolderRun.status == 0, "the folder-form character run failed:\n\(plusFolderRun.output)\n\(plusFolderRun.errors)")
+        let plusImage = try PNG.decode(Data(contentsOf: workingFolder.appendingPathComponent("character.png")))
+        #expect(plusImage == (try PNG.decode(Data(contentsOf: folderHome.url.appendingPathComponent("character.png")))))
+        #expect(plusImage != image, "the character adapter changed nothing")
+
+        // Each detector loads its file from where step 4 put it (M-LSD's broadcast views included).
+        for (modality, flag) in [("pose", ""), ("scribble", ""), ("depth", ""), ("lines", ""), ("lineart", ""), ("lineart", " --coarse")] {
+            let map = "map-\(modality)\(flag.isEmpty ? "" : "-coarse").png"
+            let detect = try Self.shell("diffuse detect --modality \(modality)\(flag) --image edges.png --output \(map) --models ~/models",
+                                        home: home.url, in: workingFolder, bin: bin, hub: hub.url)
+            #expect(detect.status == 0, "diffuse detect --modality \(modality)\(flag): \(detect.errors)")
+            #expect((try? PNG.decode(Data(contentsOf: workingFolder.appendingPathComponent(map)))) != nil, "\(map)")
+        }
     }
 
     /// A misspelt name in a download fails the walkthrough, naming it: the stand-in knows only the
@@ -243,6 +267,21 @@ import Testing
         try FileManager.default.copyItem(
             at: weights.appendingPathComponent("controlnets/sd-1_5/canny/config.json"),
             to: models.appendingPathComponent("controlnets/sd-1_5/canny/config.json"))
+    }
+
+    /// A models directory whose `sd15` is shapes-sd15, with the ControlNet folder and a character
+    /// adapter as `ip-adapter.safetensors` with its own `image_encoder/`: the stand-in hub's files.
+    static func writePlusFolder(models: URL, hub: URL) throws {
+        let manager = FileManager.default
+        let character = models.appendingPathComponent("ip-adapters/sd-1_5/character")
+        try manager.createDirectory(at: character.appendingPathComponent("image_encoder"), withIntermediateDirectories: true)
+        try manager.createSymbolicLink(at: models.appendingPathComponent("sd15"), withDestinationURL: weights.appendingPathComponent("shapes-sd15"))
+        try manager.createSymbolicLink(at: models.appendingPathComponent("controlnets"), withDestinationURL: weights.appendingPathComponent("controlnets"))
+        let published = hub.appendingPathComponent("h94/IP-Adapter/models")
+        try manager.copyItem(at: published.appendingPathComponent("ip-adapter-plus_sd15.safetensors"), to: character.appendingPathComponent("ip-adapter.safetensors"))
+        for file in ["config.json", "model.safetensors"] {
+            try manager.copyItem(at: published.appendingPathComponent("image_encoder/\(file)"), to: character.appendingPathComponent("image_encoder/\(file)"))
+        }
     }
 
     /// A models directory holding the same tiny models as diffusers folders: `sd15` is shapes-sd15.
