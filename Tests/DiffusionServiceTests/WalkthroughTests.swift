@@ -1,5 +1,6 @@
 import DiffusionCore
 import DiffusionFormats
+import DiffusionModels
 import Foundation
 import Testing
 
@@ -130,6 +131,30 @@ import Testing
             let run = try Self.shell(command, home: home.url, in: home.url, bin: bin, hub: hub.url)
             #expect(run.status != 0 && run.errors.contains(expected), "\(command): \(run.errors)")
         }
+    }
+
+    /// The canny repack is keyed `control_model.*` here, as lllyasviel's `.pth` it was converted from;
+    /// repacks without the prefix exist too. Either way the loader reads the folder's tensors, bit
+    /// for bit, and infers the folder's channels.
+    @Test(arguments: ["control_model.", ""])
+    func theCannyStandInReadsAsTheFolder(prefix: String) throws {
+        let folder = Self.weights.appendingPathComponent("controlnets/sd-1_5/canny")
+        let keyMap = try KeyMap(contentsOf: Self.fixtures.appendingPathComponent("key_map.json"))
+        let tensors = try keyMap.renamed("controlnet", folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+            .map { (name: prefix + String($0.name.dropFirst("control_model.".count)), tensor: $0.tensor) }
+        let file = try TemporaryFolder()
+        let url = file.url.appendingPathComponent("control_v11p_sd15_canny_fp16.safetensors")
+        try SafeTensors.write(tensors, dtype: .f16, to: url)
+        let view = try SingleFileControlNet.weights(try TensorFiles.open(url))
+        let expected = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        #expect(view.names == expected.names)
+        for name in expected.names {
+            #expect(try view.withElements(name) { Array($0) } == expected.withElements(name) { Array($0) }, "\(name)")
+        }
+        let config = try SingleFileControlNet.config(view)
+        let want = try ControlNetConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
+        #expect(config.conditioningEmbeddingOutChannels == want.conditioningEmbeddingOutChannels)
+        #expect(config.unet.blockOutChannels == want.unet.blockOutChannels && config.unet.downBlockTypes == want.unet.downBlockTypes)
     }
 
     // MARK: - The walkthrough's commands
