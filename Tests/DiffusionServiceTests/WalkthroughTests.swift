@@ -125,7 +125,7 @@ import Testing
         let bin = try Self.install(in: home.url.appendingPathComponent(".local/bin"))
         for (command, expected) in [
             ("hf download h94/IP-Adapter models/ip-adapter_sd15.bin --local-dir x", "repository 'h94/IP-Adapter' has no file 'models/ip-adapter_sd15.bin'"),
-            ("hf download runwayml/stable-diffusion-v1-5 v1-5-pruned-emaonly.safetensors --local-dir x", "no repository 'runwayml/stable-diffusion-v1-5'"),
+            ("hf download runwayml/stable-diffusion-v1-5 v1-5-pruned-emaonly-fp16.safetensors --local-dir x", "no repository 'runwayml/stable-diffusion-v1-5'"),
             ("huggingface-cli download h94/IP-Adapter models/ip-adapter_sd15.safetensors --local-dir x", "not found"),
         ] {
             let run = try Self.shell(command, home: home.url, in: home.url, bin: bin, hub: hub.url)
@@ -229,13 +229,13 @@ import Testing
         let keyMap = try KeyMap(contentsOf: fixtures.appendingPathComponent("key_map.json"))
         let shapes = weights.appendingPathComponent("shapes-sd15")
 
-        // stable-diffusion-v1-5's A1111 file: F32, the three components in the original keys, and the
-        // DDPM schedule buffers the original LatentDiffusion keeps (no loader reads them).
+        // stable-diffusion-v1-5's A1111 file (its F16 form): the three components in the original keys,
+        // and the DDPM schedule buffers the original LatentDiffusion keeps (no loader reads them).
         var checkpoint = try keyMap.renamed("unet", shapes.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"))
         checkpoint += try keyMap.renamed("vae", shapes.appendingPathComponent("vae/diffusion_pytorch_model.safetensors"))
         checkpoint += try keyMap.renamed("text_encoder", shapes.appendingPathComponent("text_encoder/model.safetensors"))
         checkpoint += Self.scheduleBuffers.map { (name: $0, tensor: Tensor(shape: [1000])) }
-        try SafeTensors.write(checkpoint, to: place("stable-diffusion-v1-5/stable-diffusion-v1-5", "v1-5-pruned-emaonly.safetensors"))
+        try SafeTensors.write(checkpoint, dtype: .f16, to: place("stable-diffusion-v1-5/stable-diffusion-v1-5", "v1-5-pruned-emaonly-fp16.safetensors"))
 
         // comfyanonymous' F16 repack of lllyasviel's ControlNet 1.1 canny, keyed `control_model.*`.
         let canny = try keyMap.renamed("controlnet", weights.appendingPathComponent("controlnets/sd-1_5/canny/diffusion_pytorch_model.safetensors"))
