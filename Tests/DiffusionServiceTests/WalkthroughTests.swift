@@ -26,109 +26,108 @@ import Testing
     static let stepFiveSize = "--width 512 --height 512 --steps 25"
     static let testSize = "--width 64 --height 64 --steps 3 --seed 7"
 
+    /// The files each step places, relative to `~/models`.
+    static let installed = [
+        "sd15/sd15.safetensors", "controlnets/sd-1_5/canny/control_v11p_sd15_canny_fp16.safetensors",
+        "ip-adapters/sd-1_5/style/ip-adapter_sd15.safetensors", "ip-adapters/sd-1_5/character/ip-adapter-plus_sd15.safetensors",
+        "ip-adapters/sd-1_5/image_encoder/config.json", "ip-adapters/sd-1_5/image_encoder/model.safetensors",
+        "detectors/pose/body_pose_model.pth", "detectors/scribble/ControlNetHED.pth", "detectors/depth/dpt_hybrid-midas-501f0c75.pt",
+        "detectors/lines/mlsd_large_512_fp32.pth", "detectors/lineart/sk_model.pth", "detectors/lineart/sk_model2.pth",
+    ]
+
+    /// The lines `diffuse models` must print for what the walkthrough installs.
+    static let listed = [
+        "  sd15: sd-1_5 single file sd15.safetensors",
+        "  ControlNet canny: single file control_v11p_sd15_canny_fp16.safetensors",
+        "  IP-Adapter character: ip-adapter-plus_sd15.safetensors",
+        "  IP-Adapter style: ip-adapter_sd15.safetensors",
+        "  pose: installed (detectors/pose/body_pose_model.pth)",
+        "  scribble: installed (detectors/scribble/ControlNetHED.pth)",
+        "  depth: installed (detectors/depth/dpt_hybrid-midas-501f0c75.pt)",
+        "  lines: installed (detectors/lines/mlsd_large_512_fp32.pth)",
+        "  lineart: installed (detectors/lineart/sk_model.pth)",
+        "  canny: built in",
+    ]
+
     @Test func theWalkthroughInstallsModelsThatGenerate() throws {
         let blocks = try Self.shellBlocks()
         try #require(blocks.count == 5, "Weights/README.md's 'Installing real models' should have five sh blocks: \(blocks)")
         let stepFive = try #require(blocks.last)
         try #require(stepFive.contains(Self.stepFiveSize), "step 5 no longer says '\(Self.stepFiveSize)': update the test's override")
-        let hub = try TemporaryFolder()
-        try Self.writeStandIns(hub: hub.url)
-        let home = try TemporaryFolder()
-        let bin = try Self.install(in: home.url.appendingPathComponent(".local/bin"))
-        for (name, file) in [("edges.png", "control.png"), ("style.png", "style.png")] {
-            try FileManager.default.copyItem(
-                at: Self.root.appendingPathComponent("Examples/images/\(file)"), to: home.url.appendingPathComponent(name))
-        }
+        let session = try WalkthroughSession(hub: Self.writeStandIns)
 
         // Steps 1-4 in one shell, as typed in one terminal; step 5 then starts where they left it.
-        let place = hub.url.appendingPathComponent("cwd")
-        let install = try Self.shell(
-            blocks.dropLast().joined(separator: "\n") + "\npwd > '\(place.path)'", home: home.url, in: home.url, bin: bin, hub: hub.url)
+        let place = session.hub.appendingPathComponent("cwd")
+        let install = try session.run(blocks.dropLast().joined(separator: "\n") + "\npwd > '\(place.path)'", in: session.home)
         try #require(install.status == 0, "steps 1-4 failed:\n\(install.errors)")
-        let models = home.url.appendingPathComponent("models")
-        for path in [
-            "sd15/sd15.safetensors", "controlnets/sd-1_5/canny/control_v11p_sd15_canny_fp16.safetensors",
-            "ip-adapters/sd-1_5/style/ip-adapter_sd15.safetensors", "ip-adapters/sd-1_5/character/ip-adapter-plus_sd15.safetensors",
-            "ip-adapters/sd-1_5/image_encoder/config.json", "ip-adapters/sd-1_5/image_encoder/model.safetensors",
-            "detectors/pose/body_pose_model.pth", "detectors/scribble/ControlNetHED.pth", "detectors/depth/dpt_hybrid-midas-501f0c75.pt",
-            "detectors/lines/mlsd_large_512_fp32.pth", "detectors/lineart/sk_model.pth", "detectors/lineart/sk_model2.pth",
-        ] {
+        let models = session.home.appendingPathComponent("models")
+        for path in Self.installed {
             #expect(FileManager.default.fileExists(atPath: models.appendingPathComponent(path).path), "\(path) is not where step 5 needs it")
         }
         #expect(!FileManager.default.fileExists(atPath: models.appendingPathComponent("ip-adapters/sd-1_5/models").path))
         try Self.addTinyConfigs(models: models)
 
-        let workingFolder = URL(fileURLWithPath: try String(contentsOf: place, encoding: .utf8).trimmingCharacters(in: .newlines))
+        let folder = URL(fileURLWithPath: try String(contentsOf: place, encoding: .utf8).trimmingCharacters(in: .newlines))
         let script = stepFive.replacingOccurrences(of: Self.stepFiveSize, with: Self.testSize)
-        let run = try Self.shell(script, home: home.url, in: workingFolder, bin: bin, hub: hub.url)
+        let run = try session.run(script, in: folder)
         try #require(run.status == 0, "step 5 failed:\n\(run.output)\n\(run.errors)")
-        let listing = run.output.components(separatedBy: "\n{").first ?? ""
-        for line in [
-            "  sd15: sd-1_5 single file sd15.safetensors",
-            "  ControlNet canny: single file control_v11p_sd15_canny_fp16.safetensors",
-            "  IP-Adapter character: ip-adapter-plus_sd15.safetensors",
-            "  IP-Adapter style: ip-adapter_sd15.safetensors",
-            "  pose: installed (detectors/pose/body_pose_model.pth)",
-            "  scribble: installed (detectors/scribble/ControlNetHED.pth)",
-            "  depth: installed (detectors/depth/dpt_hybrid-midas-501f0c75.pt)",
-            "  lines: installed (detectors/lines/mlsd_large_512_fp32.pth)",
-            "  lineart: installed (detectors/lineart/sk_model.pth)",
-            "  canny: built in",
-        ] {
-            #expect(listing.components(separatedBy: "\n").contains(line), "diffuse models does not say '\(line)':\n\(listing)")
+        let listing = (run.output.components(separatedBy: "\n{").first ?? "").components(separatedBy: "\n")
+        for line in Self.listed {
+            #expect(listing.contains(line), "diffuse models does not say '\(line)':\n\(listing.joined(separator: "\n"))")
         }
-        #expect(!listing.contains("unusable"), "\(listing)")
-        let image = try PNG.decode(Data(contentsOf: workingFolder.appendingPathComponent("castle.png")))
+        #expect(!listing.contains { $0.contains("unusable") }, "\(listing)")
 
         // The same block with ~/models the tiny models' diffusers folders (Weights/, sd15 being
         // shapes-sd15): the same image, bit for bit, so each installed file was found and used.
         let folderHome = try TemporaryFolder()
         try Self.linkFolderForm(models: folderHome.url.appendingPathComponent("models"))
         for name in ["edges.png", "style.png"] {
-            try FileManager.default.copyItem(at: home.url.appendingPathComponent(name), to: folderHome.url.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: session.home.appendingPathComponent(name), to: folderHome.url.appendingPathComponent(name))
         }
-        let folderRun = try Self.shell(script, home: folderHome.url, in: folderHome.url, bin: bin, hub: hub.url)
+        let image = try PNG.decode(Data(contentsOf: folder.appendingPathComponent("castle.png")))
+        let folderRun = try session.run(script, in: folderHome.url, home: folderHome.url)
         try #require(folderRun.status == 0, "the folder-form run failed:\n\(folderRun.output)\n\(folderRun.errors)")
         #expect(image == (try PNG.decode(Data(contentsOf: folderHome.url.appendingPathComponent("castle.png")))))
 
-        // The Plus adapter under its published name with the shared encoder, against the same
-        // tensors as a folder-form adapter with its own image_encoder/.
-        try Self.writePlusFolder(models: folderHome.url.appendingPathComponent("plus-models"), hub: hub.url)
+        try Self.expectPlusAdapterWorks(session, script: script, folder: folder, folderHome: folderHome.url, styleImage: image)
+        try Self.expectDetectorsLoad(session, folder: folder)
+    }
+
+    /// The Plus adapter under its published name with the shared encoder gives the image of the same
+    /// tensors as a folder-form adapter with its own `image_encoder/`, and not the style adapter's.
+    static func expectPlusAdapterWorks(_ session: WalkthroughSession, script: String, folder: URL, folderHome: URL, styleImage: RGBImage) throws {
+        try writePlusFolder(models: folderHome.appendingPathComponent("plus-models"), hub: session.hub)
         let character = script.components(separatedBy: "\n").drop { !$0.hasPrefix("diffuse generate") }.joined(separator: "\n")
             .replacingOccurrences(of: "-o castle.png", with: "--ip-adapter-type character -o character.png")
-        let plusRun = try Self.shell(character, home: home.url, in: workingFolder, bin: bin, hub: hub.url)
-        try #require(plusRun.status == 0, "the character run failed:\n\(plusRun.output)\n\(plusRun.errors)")
-        let plusFolderRun = try Self.shell(
-            character.replacingOccurrences(of: "~/models", with: "~/plus-models"),
-            home: folderHome.url, in: folderHome.url, bin: bin, hub: hub.url)
-        try #require(plusFolderRun.status == 0, "the folder-form character run failed:\n\(plusFolderRun.output)\n\(plusFolderRun.errors)")
-        let plusImage = try PNG.decode(Data(contentsOf: workingFolder.appendingPathComponent("character.png")))
-        #expect(plusImage == (try PNG.decode(Data(contentsOf: folderHome.url.appendingPathComponent("character.png")))))
-        #expect(plusImage != image, "the character adapter changed nothing")
+        let run = try session.run(character, in: folder)
+        try #require(run.status == 0, "the character run failed:\n\(run.output)\n\(run.errors)")
+        let folderRun = try session.run(character.replacingOccurrences(of: "~/models", with: "~/plus-models"), in: folderHome, home: folderHome)
+        try #require(folderRun.status == 0, "the folder-form character run failed:\n\(folderRun.output)\n\(folderRun.errors)")
+        let image = try PNG.decode(Data(contentsOf: folder.appendingPathComponent("character.png")))
+        #expect(image == (try PNG.decode(Data(contentsOf: folderHome.appendingPathComponent("character.png")))))
+        #expect(image != styleImage, "the character adapter changed nothing")
+    }
 
-        // Each detector loads its file from where step 4 put it (M-LSD's broadcast views included).
+    /// Each detector loads its file from where step 4 put it (M-LSD's broadcast views included).
+    static func expectDetectorsLoad(_ session: WalkthroughSession, folder: URL) throws {
         for (modality, flag) in [("pose", ""), ("scribble", ""), ("depth", ""), ("lines", ""), ("lineart", ""), ("lineart", " --coarse")] {
             let map = "map-\(modality)\(flag.isEmpty ? "" : "-coarse").png"
-            let detect = try Self.shell("diffuse detect --modality \(modality)\(flag) --image edges.png --output \(map) --models ~/models",
-                                        home: home.url, in: workingFolder, bin: bin, hub: hub.url)
+            let detect = try session.run("diffuse detect --modality \(modality)\(flag) --image edges.png --output \(map) --models ~/models", in: folder)
             #expect(detect.status == 0, "diffuse detect --modality \(modality)\(flag): \(detect.errors)")
-            #expect((try? PNG.decode(Data(contentsOf: workingFolder.appendingPathComponent(map)))) != nil, "\(map)")
+            #expect((try? PNG.decode(Data(contentsOf: folder.appendingPathComponent(map)))) != nil, "\(map)")
         }
     }
 
     /// A misspelt name in a download fails the walkthrough, naming it: the stand-in knows only the
     /// published files.
     @Test func theStandInRefusesNamesItDoesNotKnow() throws {
-        let hub = try TemporaryFolder()
-        try Self.writeStandIns(hub: hub.url)
-        let home = try TemporaryFolder()
-        let bin = try Self.install(in: home.url.appendingPathComponent(".local/bin"))
+        let session = try WalkthroughSession(hub: Self.writeStandIns)
         for (command, expected) in [
             ("hf download h94/IP-Adapter models/ip-adapter_sd15.bin --local-dir x", "repository 'h94/IP-Adapter' has no file 'models/ip-adapter_sd15.bin'"),
             ("hf download runwayml/stable-diffusion-v1-5 v1-5-pruned-emaonly-fp16.safetensors --local-dir x", "no repository 'runwayml/stable-diffusion-v1-5'"),
             ("huggingface-cli download h94/IP-Adapter models/ip-adapter_sd15.safetensors --local-dir x", "not found"),
         ] {
-            let run = try Self.shell(command, home: home.url, in: home.url, bin: bin, hub: hub.url)
+            let run = try session.run(command, in: session.home)
             #expect(run.status != 0 && run.errors.contains(expected), "\(command): \(run.errors)")
         }
     }
@@ -139,7 +138,7 @@ import Testing
     @Test(arguments: ["control_model.", ""])
     func theCannyStandInReadsAsTheFolder(prefix: String) throws {
         let folder = Self.weights.appendingPathComponent("controlnets/sd-1_5/canny")
-        let keyMap = try KeyMap(contentsOf: Self.fixtures.appendingPathComponent("key_map.json"))
+        let keyMap = try WalkthroughKeyMap(contentsOf: Self.fixtures.appendingPathComponent("key_map.json"))
         let tensors = try keyMap.renamed("controlnet", folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
             .map { (name: prefix + String($0.name.dropFirst("control_model.".count)), tensor: $0.tensor) }
         let file = try TemporaryFolder()
@@ -168,52 +167,6 @@ import Testing
         return section.components(separatedBy: "```sh\n").dropFirst().compactMap { $0.components(separatedBy: "\n```").first }
     }
 
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
-    /// Runs `script` with `sh -eu` in `folder`, HOME `home`, `bin` first on PATH and the stand-in hub
-    /// at `hub`; no other variable of the test's environment is passed on.
-    static func shell(_ script: String, home: URL, in folder: URL, bin: URL, hub: URL) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-euc", script]
-        process.currentDirectoryURL = folder
-        process.environment = ["HOME": home.path, "PATH": "\(bin.path):/usr/bin:/bin", "WALKTHROUGH_HUB": hub.path, "LANG": "C.UTF-8"]
-        let output = Pipe()
-        // Standard error to a file, so that reading the output cannot block on a full error pipe.
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("walkthrough-\(UUID().uuidString).txt")
-        try #require(FileManager.default.createFile(atPath: errors.path, contents: nil))
-        defer { try? FileManager.default.removeItem(at: errors) }
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                   errors: try String(contentsOf: errors, encoding: .utf8))
-    }
-
-    /// `bin/` with copies of the built `diffuse` and its resources folder (the built-in tokenizers
-    /// and scheduler configs), as a user installs them, and the stand-in `hf`.
-    static func install(in bin: URL) throws -> URL {
-        let built = root.appendingPathComponent(".build/release")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        // `cp` in another process: no process the other tests start meanwhile inherits a descriptor
-        // open for writing on the copy (its exec would fail with "Text file busy").
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = ["-R", built.appendingPathComponent("diffuse").path, built.appendingPathComponent("Diffuse_DiffusionPipeline.resources").path,
-                          fixtures.appendingPathComponent("hf").path, bin.path]
-        try copy.run()
-        copy.waitUntilExit()
-        try #require(copy.terminationStatus == 0, "cannot copy the built diffuse from \(built.path): build it first")
-        return bin
-    }
-
     // MARK: - The stand-in hub
 
     /// `<hub>/<repository>/<path>` for each file the walkthrough downloads: tiny files in the published
@@ -226,7 +179,7 @@ import Testing
             try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             return url
         }
-        let keyMap = try KeyMap(contentsOf: fixtures.appendingPathComponent("key_map.json"))
+        let keyMap = try WalkthroughKeyMap(contentsOf: fixtures.appendingPathComponent("key_map.json"))
         let shapes = weights.appendingPathComponent("shapes-sd15")
 
         // stable-diffusion-v1-5's A1111 file (its F16 form): the three components in the original keys,
@@ -314,32 +267,6 @@ import Testing
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         for (name, target) in [("sd15", "shapes-sd15"), ("controlnets", "controlnets"), ("ip-adapters", "ip-adapters")] {
             try FileManager.default.createSymbolicLink(at: models.appendingPathComponent(name), withDestinationURL: weights.appendingPathComponent(target))
-        }
-    }
-}
-
-/// key_map.json (Tests/Fixtures/Walkthrough/generate.py): per component, each diffusers tensor name
-/// with its name and shape in the original layout, as diffusers' single-file conversion reads them.
-struct KeyMap {
-    let components: [String: [String: (name: String, shape: [Int])]]
-
-    init(contentsOf url: URL) throws {
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: [Any]]])
-        components = try json.mapValues { entries in
-            try entries.mapValues { entry in
-                (name: try #require(entry.first as? String), shape: try #require(entry.last as? [Int]))
-            }
-        }
-    }
-
-    /// The tensors of the diffusers file `url` under their original names and shapes.
-    func renamed(_ component: String, _ url: URL) throws -> [(name: String, tensor: Tensor)] {
-        let map = try #require(components[component])
-        let file = try SafeTensorsFile(contentsOf: url)
-        try #require(Set(file.names) == Set(map.keys), "\(url.path) and key_map.json's \(component) name different tensors")
-        return try file.names.map { name in
-            let original = try #require(map[name])
-            return (name: original.name, tensor: try file.tensor(named: name).reshaped(original.shape))
         }
     }
 }
