@@ -6,7 +6,8 @@ import Foundation
 /// the raw storages).
 ///
 /// The pickle runs in `PickleMachine` with `TorchUnpickler`'s policy: tensors
-/// (`torch._utils._rebuild_tensor_v2` over `torch.*Storage`), `collections.OrderedDict` and plain
+/// (`torch._utils._rebuild_tensor_v2`, or `_rebuild_tensor` as torch before 0.4 wrote them, over
+/// `torch.*Storage`), `collections.OrderedDict` and plain
 /// data only; any other global is an error naming it, and nothing is ever imported or called.
 /// The tensors are those of the state dict: the top-level dict, or its `state_dict` entry (A1111
 /// and Lightning checkpoints nest it), nested dicts flattened with `.` (an IP-Adapter `.bin`'s

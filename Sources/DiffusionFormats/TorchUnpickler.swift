@@ -11,6 +11,8 @@ final class TorchUnpickler {
 
     /// Callables by their `module.name`.
     private static let rebuildTensor = "torch._utils._rebuild_tensor_v2"
+    /// The form torch before 0.4 pickled tensors in (`_rebuild_tensor(storage, offset, size, stride)`).
+    private static let rebuildTensorV1 = "torch._utils._rebuild_tensor"
     private static let orderedDict = "collections.OrderedDict"
     private static let parameters: Set<String> = ["torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"]
 
@@ -26,7 +28,7 @@ final class TorchUnpickler {
 
     private func global(_ module: String, _ name: String) throws -> PickleValue {
         let full = "\(module).\(name)"
-        let allowed = full == Self.rebuildTensor || full == Self.orderedDict || Self.parameters.contains(full)
+        let allowed = full == Self.rebuildTensor || full == Self.rebuildTensorV1 || full == Self.orderedDict || Self.parameters.contains(full)
             || (module == "torch" && Self.storageTypes[name] != nil)
         guard allowed else {
             throw fail("the pickle names the global '\(full)', which is not allowed: a checkpoint may only hold "
@@ -41,6 +43,8 @@ final class TorchUnpickler {
         case Self.orderedDict where arguments.isEmpty:
             return .dict(PickleDict())
         case Self.rebuildTensor:
+            return .tensor(try tensor(arguments))
+        case Self.rebuildTensorV1 where arguments.count == 4:
             return .tensor(try tensor(arguments))
         case let full where Self.parameters.contains(full):
             guard case .tensor? = arguments.first else { throw fail("\(full) without a tensor") }

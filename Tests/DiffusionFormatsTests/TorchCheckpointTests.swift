@@ -34,6 +34,18 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
         #expect(try !checkpoint.weights(named: "model.bf16").isFloat16)
     }
 
+    /// Tensors pickled as torch before 0.4 pickled them (`_rebuild_tensor(storage, offset, size,
+    /// stride)`) in the legacy form, as generate_rebuild_v1.py writes them: the values set there.
+    @Test func readsTensorsOfTorchBefore04() throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("state_rebuild_v1.pt"))
+        #expect(checkpoint.names == ["bias", "weight", "weight_t"])
+        #expect(try checkpoint.tensor(named: "weight").scalars == [0, 1, 2, 3, 4, 5])
+        #expect(checkpoint.info("weight_t")?.shape == [3, 2])
+        #expect(try checkpoint.tensor(named: "weight_t").scalars == [0, 3, 1, 4, 2, 5])
+        #expect(checkpoint.info("bias")?.dtype == .f16)
+        #expect(try checkpoint.tensor(named: "bias").scalars == [0.5, -1, 2])
+    }
+
     /// `TensorFiles.open` reads pickled checkpoints under every extension people use.
     @Test(arguments: ["bin", "pth", "ckpt", "pt"])
     func opensByExtension(ext: String) throws {
@@ -70,7 +82,7 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
     /// Truncations (every third length, and the last 64 one by one) and hundreds of random byte
     /// changes: each either opens and reads, or throws; none crashes (bounds are checked before
     /// every read).
-    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt"])
+    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt", "state_rebuild_v1.pt"])
     func survivesCorruption(file: String) throws {
         let original = try [UInt8](Data(contentsOf: checkpoints.appendingPathComponent(file)))
         let folder = try TemporaryFolder()
