@@ -21,7 +21,9 @@ Each detector's file in its likeliest published form, with the first 8 tensors (
 elements) of its tiny fixture (their names and values are compared with the plain fixture's, not run):
     pose_legacy.pth   legacy serialization, float32, a flat dict (caffemodel2pytorch's conversion)
     depth_training.pth  {"model": ..., "optimizer": ...}, MiDaS's training checkpoint form
-    seg_mmcv.pth      mmcv's form with an AdamW optimizer state and "module." keys
+    seg_mmcv.pth      mmcv's form with an AdamW optimizer state and "module." keys, legacy
+                      serialization (mmseg's tools/publish_model.py of 2021 saved with torch.save as
+                      it was, torch < 1.6 writing this form)
 """
 import collections
 import re
@@ -96,7 +98,7 @@ same(torch.load(HERE / "depth_training.pth", weights_only=True)["model"], depth)
 
 seg = subset("seg_tiny.pth")
 torch.save({"meta": mmcv_meta(160000), "state_dict": collections.OrderedDict(("module." + k, v) for k, v in seg.items()),
-            "optimizer": optimizer_state(list(seg.values()))}, HERE / "seg_mmcv.pth")
+            "optimizer": optimizer_state(list(seg.values()))}, HERE / "seg_mmcv.pth", _use_new_zipfile_serialization=False)
 same(strip_module(torch.load(HERE / "seg_mmcv.pth", weights_only=True)["state_dict"]), seg)
 print("wrote", ", ".join(["hed_legacy.pth", "hed_training.pth", "hed_mmcv.pth", "pose_legacy.pth",
                           "depth_training.pth", "seg_mmcv.pth"]))
