@@ -42,6 +42,8 @@ final class TorchUnpickler {
         switch "\(module).\(name)" {
         case Self.orderedDict where arguments.isEmpty:
             return .dict(PickleDict())
+        case Self.orderedDict where arguments.count == 1:
+            return .dict(try dictionary(pairs: arguments[0]))
         case Self.rebuildTensor:
             return .tensor(try tensor(arguments))
         case Self.rebuildTensorV1 where arguments.count == 4:
@@ -60,6 +62,27 @@ final class TorchUnpickler {
               let shape = integers(arguments[2]), let strides = integers(arguments[3]), shape.count == strides.count
         else { throw fail("_rebuild_tensor_v2 with arguments (\(arguments.map(\.kind).joined(separator: ", ")))") }
         return TorchTensor(storage: storage, offset: offset, shape: shape, strides: strides)
+    }
+
+    /// `OrderedDict([[key, value], ...])`: how Python 2 pickled an `OrderedDict` (a state dict of
+    /// torch before 1.0 saved from Python 2); keys must be `str` or `int`.
+    private func dictionary(pairs: PickleValue) throws -> PickleDict {
+        guard case .list(let list) = pairs else { throw fail("OrderedDict of a \(pairs.kind), not a list of pairs") }
+        let dict = PickleDict()
+        for item in list.items {
+            let pair: [PickleValue]
+            switch item {
+            case .list(let items): pair = items.items
+            case .tuple(let items): pair = items
+            default: throw fail("OrderedDict item of type \(item.kind), not a pair")
+            }
+            switch (pair.count, pair.first) {
+            case (2, .string(let key)?): dict.items.append((key, pair[1]))
+            case (2, .int(let key)?): dict.items.append((String(key), pair[1]))
+            default: throw fail("OrderedDict item of \(pair.count) values or a key of type \(pair.first?.kind ?? "none")")
+            }
+        }
+        return dict
     }
 
     private func integers(_ value: PickleValue) -> [Int]? {
