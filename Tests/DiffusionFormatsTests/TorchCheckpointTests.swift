@@ -34,6 +34,48 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
         #expect(try !checkpoint.weights(named: "model.bf16").isFloat16)
     }
 
+    /// Tensors pickled as torch before 0.4 pickled them (`_rebuild_tensor(storage, offset, size,
+    /// stride)`) in the legacy form, as generate_rebuild_v1.py writes them: the values set there.
+    @Test func readsTensorsOfTorchBefore04() throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("state_rebuild_v1.pt"))
+        #expect(checkpoint.names == ["bias", "weight", "weight_t"])
+        #expect(try checkpoint.tensor(named: "weight").scalars == [0, 1, 2, 3, 4, 5])
+        #expect(checkpoint.info("weight_t")?.shape == [3, 2])
+        #expect(try checkpoint.tensor(named: "weight_t").scalars == [0, 3, 1, 4, 2, 5])
+        #expect(checkpoint.info("bias")?.dtype == .f16)
+        #expect(try checkpoint.tensor(named: "bias").scalars == [0.5, -1, 2])
+    }
+
+    /// A state dict pickled as Python 2 pickled an `OrderedDict` (its items as one list of pairs,
+    /// an integer key among them), as generate_structures.py writes it: names in order, values set there.
+    @Test func readsPython2OrderedDicts() throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("state_py2.pt"))
+        #expect(checkpoint.names == ["7", "bias", "weight"])
+        #expect(try checkpoint.tensor(named: "weight").scalars == [1, 2])
+        #expect(try checkpoint.tensor(named: "bias").scalars == [-3])
+        #expect(try checkpoint.tensor(named: "7").scalars == [0.25])
+    }
+
+    /// A dict that holds itself (under any key, or as its own `state_dict`), and one dict held
+    /// under two keys (all written by torch.save), are refused naming where, instead of being
+    /// flattened without end or twice.
+    @Test(arguments: [("recursive.pt", "\"self\""), ("recursive_state_dict.pt", "\"state_dict\""), ("shared.pt", "\"b\"")])
+    func refusesDictsReachedTwice(file: String, place: String) throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("the dict at \(place) is also held elsewhere") && message.contains(file), "\(message)")
+    }
+
+    /// Dicts nested past the reader's limit (64) are refused rather than recursed into.
+    @Test func refusesDeepNesting() throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("deep.pt"))
+        }
+        #expect(error?.description.contains("dicts nested more than 64 deep") == true, "\(error?.description ?? "")")
+    }
+
     /// `TensorFiles.open` reads pickled checkpoints under every extension people use.
     @Test(arguments: ["bin", "pth", "ckpt", "pt"])
     func opensByExtension(ext: String) throws {
@@ -70,7 +112,7 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
     /// Truncations (every third length, and the last 64 one by one) and hundreds of random byte
     /// changes: each either opens and reads, or throws; none crashes (bounds are checked before
     /// every read).
-    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt"])
+    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt", "state_rebuild_v1.pt"])
     func survivesCorruption(file: String) throws {
         let original = try [UInt8](Data(contentsOf: checkpoints.appendingPathComponent(file)))
         let folder = try TemporaryFolder()
