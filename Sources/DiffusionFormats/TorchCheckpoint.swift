@@ -163,19 +163,15 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
         return current
     }
 
-    /// Dicts nested deeper than this are refused (a state dict nests a few levels; the recursion
-    /// must not run out of stack on a hostile file).
-    static let maxNesting = 64
-
     /// Every tensor of `value` under `prefix`, nested dicts flattened with `.`. A dict reached a
-    /// second time (one that holds itself, or is held twice) is refused: flattening it would not
-    /// end, or take time exponential in the file's size.
+    /// second time (held under two keys) is refused: flattening it would take time exponential in
+    /// the file's size. (The pickle machine has refused dicts that hold themselves and limited the
+    /// nesting, so the recursion ends.)
     private static func collect(
         _ value: PickleValue, prefix: String, into entries: inout [String: Entry], visited: inout Set<ObjectIdentifier>,
-        depth: Int = 0, fail: (String) -> Error
+        fail: (String) -> Error
     ) throws {
         guard case .dict(let dict) = value else { return }
-        guard depth <= maxNesting else { throw fail("dicts nested more than \(maxNesting) deep") }
         guard visited.insert(ObjectIdentifier(dict)).inserted else {
             throw fail("the dict at \"\(prefix.dropLast())\" is also held elsewhere in the checkpoint (or holds itself)")
         }
@@ -185,7 +181,7 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
             case .tensor(let view):
                 guard entries[name] == nil else { throw fail("two tensors are named \"\(name)\"") }
                 entries[name] = Entry(dtype: view.storage.dtype, shape: view.shape, view: view)
-            case .dict: try collect(item, prefix: name + ".", into: &entries, visited: &visited, depth: depth + 1, fail: fail)
+            case .dict: try collect(item, prefix: name + ".", into: &entries, visited: &visited, fail: fail)
             default: continue
             }
         }

@@ -56,24 +56,52 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
         #expect(try checkpoint.tensor(named: "7").scalars == [0.25])
     }
 
-    /// A dict that holds itself (under any key, or as its own `state_dict`), and one dict held
-    /// under two keys (all written by torch.save), are refused naming where, instead of being
-    /// flattened without end or twice.
-    @Test(arguments: [("recursive.pt", "\"self\""), ("recursive_state_dict.pt", "\"state_dict\""), ("shared.pt", "\"b\"")])
-    func refusesDictsReachedTwice(file: String, place: String) throws {
+    /// A dict that holds itself (under any key, or as its own `state_dict`), written by torch.save,
+    /// is refused as the pickle is read, before anything could walk it without end.
+    @Test(arguments: ["recursive.pt", "recursive_state_dict.pt"])
+    func refusesDictsHoldingThemselves(file: String) throws {
         let error = #expect(throws: TorchCheckpointError.self) {
             try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
         }
         let message = error?.description ?? ""
-        #expect(message.contains("the dict at \(place) is also held elsewhere") && message.contains(file), "\(message)")
+        #expect(message.contains("setitem on a dict at byte") && message.contains("already inside another container")
+                && message.contains(file), "\(message)")
     }
 
-    /// Dicts nested past the reader's limit (64) are refused rather than recursed into.
+    /// One dict held under two keys is refused naming the second, instead of being flattened twice
+    /// (a chain of such dicts would take time exponential in the file's size).
+    @Test func refusesADictHeldTwice() throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("shared.pt"))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("the dict at \"b\" is also held elsewhere") && message.contains("shared.pt"), "\(message)")
+    }
+
+    /// A tensor under 65 nested dicts (torch.save's deep.pt), past the reader's limit of 64 nested
+    /// containers, is refused as the pickle is read.
     @Test func refusesDeepNesting() throws {
         let error = #expect(throws: TorchCheckpointError.self) {
             try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("deep.pt"))
         }
-        #expect(error?.description.contains("dicts nested more than 64 deep") == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("containers nested more than 64 deep") == true, "\(error?.description ?? "")")
+    }
+
+    /// A hostile legacy checkpoint whose object is 100,000 tuples nested one in the next (a byte
+    /// each: `EMPTY_TUPLE`, then `TUPLE1` again and again) is refused at the 64th level, where an
+    /// unbounded reader would overflow the stack freeing or walking it.
+    @Test func refusesATupleTowerWithoutOverflowingTheStack() throws {
+        let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
+        let version: [UInt8] = [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]  // 1001
+        let info: [UInt8] = [0x80, 0x02, 0x7D, 0x2E]  // {}
+        let tower: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tower-\(UUID().uuidString).pt")
+        try Data(magic + version + info + tower).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = #expect(throws: TorchCheckpointError.self) { try TorchCheckpoint(contentsOf: url) }
+        // Byte 91: after the 25 header bytes, PROTO (2 bytes) and EMPTY_TUPLE (the first level), the
+        // 64th TUPLE1, whose tuple would be the 65th level.
+        #expect(error?.description.contains("containers nested more than 64 deep at byte 91") == true, "\(error?.description ?? "")")
     }
 
     /// `TensorFiles.open` reads pickled checkpoints under every extension people use.
