@@ -31,12 +31,31 @@ public enum Attention {
             let output = Tensor(uninitializedShape: query.shape)
             let head = Head(queries: query.shape[1], keys: key.shape[1], width: query.shape[2], heads: heads,
                             scale: scale, causal: causal, kernels: .current)
-            ScratchPool.withFloats(head.packedFloats) { packed in
-                for b in 0..<query.shape[0] {
-                    for h in 0..<heads {
-                        let (inputOffset, keyOffset) = (b * head.queries * head.width + h * head.dim, b * head.keys * head.width + h * head.dim)
-                        head.pack(key: key.storage.pointer + keyOffset, value: value.storage.pointer + keyOffset, into: packed)
-                        head.attend(query.storage.pointer + inputOffset, packed, into: output.storage.pointer + inputOffset)
+            let pairs = query.shape[0] * heads
+            // One head of one sample at a time.
+            func run(_ pair: Int, _ packed: UnsafeMutablePointer<Float>, _ attend: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+                let (b, h) = pair.quotientAndRemainder(dividingBy: heads)
+                let (inputOffset, keyOffset) = (b * head.queries * head.width + h * head.dim, b * head.keys * head.width + h * head.dim)
+                head.pack(key: key.storage.pointer + keyOffset, value: value.storage.pointer + keyOffset, into: packed)
+                attend(query.storage.pointer + inputOffset, output.storage.pointer + inputOffset)
+            }
+            if pairs % Parallel.threadCount == 0 {
+                // Whole heads per thread when they divide evenly: each thread packs its own heads'
+                // keys and values (a pass over memory that otherwise ran on one thread) and the
+                // threads are handed work once per call, not once per head.
+                Parallel.forEachRange(pairs) { range in
+                    ScratchPool.withFloats(head.packedFloats) { packed in
+                        for pair in range {
+                            run(pair, packed) { head.attend(groups: 0..<head.groups, $0, packed, into: $1) }
+                        }
+                    }
+                }
+            } else {
+                ScratchPool.withFloats(head.packedFloats) { packed in
+                    for pair in 0..<pairs {
+                        run(pair, packed) { query, output in
+                            Parallel.forEachRange(head.groups) { head.attend(groups: $0, query, packed, into: output) }
+                        }
                     }
                 }
             }
@@ -97,17 +116,20 @@ public enum Attention {
             }
         }
 
-        /// The head's output rows, a group of `groupRows` queries at a time, spread across the threads.
-        func attend(_ query: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-            let groups = (queries + groupRows - 1) / groupRows
-            Parallel.forEachRange(groups) { range in
-                ScratchPool.withFloats(Group.floats(rows: groupRows, paddedDim: paddedDim)) { scratch in
-                    let group = Group(scratch, rows: groupRows, paddedDim: paddedDim, kernels: kernels)
-                    for index in range {
-                        let first = index * groupRows
-                        attend(group, query + first * width, firstQuery: first, rows: min(groupRows, queries - first),
-                               packed, into: output + first * width)
-                    }
+        /// Query groups of `groupRows` rows (the last one shorter) in the head.
+        var groups: Int { (queries + groupRows - 1) / groupRows }
+
+        /// The output rows of the query groups `range`, on the calling thread.
+        func attend(
+            groups range: Range<Int>, _ query: UnsafePointer<Float>, _ packed: UnsafePointer<Float>,
+            into output: UnsafeMutablePointer<Float>
+        ) {
+            ScratchPool.withFloats(Group.floats(rows: groupRows, paddedDim: paddedDim)) { scratch in
+                let group = Group(scratch, rows: groupRows, paddedDim: paddedDim, kernels: kernels)
+                for index in range {
+                    let first = index * groupRows
+                    attend(group, query + first * width, firstQuery: first, rows: min(groupRows, queries - first),
+                           packed, into: output + first * width)
                 }
             }
         }

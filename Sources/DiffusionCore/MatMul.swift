@@ -92,7 +92,11 @@ extension BLAS {
     ) {
         let (outputs, inputs) = (weight.shape[0], weight.shape[1])
         if let bias {
-            for r in 0..<rows { (out + r * outputs).initialize(from: bias.storage.pointer, count: outputs) }
+            // Across the threads: at SDXL's sizes the bias rows are gigabytes per forward, and the
+            // product waits for them.
+            Parallel.forEachRange(rows, minimumPerThread: max(1, (1 << 16) / outputs)) { range in
+                for r in range { (out + r * outputs).initialize(from: bias.storage.pointer, count: outputs) }
+            }
         }
         weight.withFloat32 { w in
             sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: a, lda: inputs,

@@ -30,6 +30,26 @@ import Testing
         expectClose(layer(try Golden.tensor("linear.\(name).x")), try Golden.tensor("linear.\(name).out"), tolerance: 1e-5, name)
     }
 
+    /// Enough rows that the bias rows are written by several threads (`BLAS.product` splits them at
+    /// 2^16 floats per thread): every row against the sum in double. Sums of 3 products of values
+    /// in [-1, 1) plus a bias: 1e-6.
+    @Test func linearWithBiasOverManyRows() {
+        var generator = SplitMix(seed: 5)
+        let (rows, inputs, outputs) = (20_000, 3, 16)
+        let x = generator.tensor([rows, inputs]), weight = generator.tensor([outputs, inputs]), bias = generator.tensor([outputs])
+        let y = Linear(weight: weight, bias: bias)(x)
+        var worst = 0.0
+        for r in 0..<rows {
+            for o in 0..<outputs {
+                let sum = (0..<inputs).reduce(Double(bias[flat: o])) {
+                    $0 + Double(x[flat: r * inputs + $1]) * Double(weight[flat: o * inputs + $1])
+                }
+                worst = max(worst, abs(Double(y[flat: r * outputs + o]) - sum))
+            }
+        }
+        #expect(worst <= 1e-6, "\(worst)")
+    }
+
     @Test func handComputedProduct() {
         let a = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
         let b = Tensor(shape: [3, 2], values: [7, 8, 9, 10, 11, 12])
@@ -196,6 +216,22 @@ import Testing
     @Test func concatenateChannels() throws {
         let joined = Tensor.concatenate([try Golden.image("concat.channels.a"), try Golden.image("concat.channels.b")], axis: 3)
         expectClose(joined, try Golden.image("concat.channels.out"), tolerance: 0, "concat")
+    }
+
+    /// Enough rows that several threads copy them (2^16 floats per thread at least): each element
+    /// where its part put it, exactly.
+    @Test func concatenateManyRows() {
+        let rows = 20_000
+        let a = Tensor(shape: [rows, 3], values: (0..<rows * 3).map { Float($0) })
+        let b = Tensor(shape: [rows, 5], values: (0..<rows * 5).map { -Float($0) })
+        let joined = Tensor.concatenate([a, b], axis: 1)
+        #expect(joined.shape == [rows, 8])
+        var expected = [Float]()
+        for r in 0..<rows {
+            for c in 0..<3 { expected.append(Float(r * 3 + c)) }
+            for c in 0..<5 { expected.append(-Float(r * 5 + c)) }
+        }
+        #expect(joined.scalars == expected)
     }
 
     @Test func sliceAndChunkInvertConcatenate() {
