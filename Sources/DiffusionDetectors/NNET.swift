@@ -6,22 +6,13 @@ import DiffusionCore
 /// to all of it.
 ///
 /// The published `scannet.pt` is a training checkpoint, `{"model": state_dict, "iter": n}`, its
-/// keys prefixed `module.` when it was saved from a (Distributed)DataParallel model, which
-/// controlnet_aux strips. The reader flattens it to `model.module.encoder...`; any of the
-/// prefixes `model.module.`, `model.`, `module.` or none is accepted, so a conversion that kept
-/// only the state dict reads too.
+/// keys prefixed `module.` when it was saved from a (Distributed)DataParallel model;
+/// `DetectorWeights` unwraps both, as controlnet_aux's `load_checkpoint` does.
 struct NNET: Sendable {
-    static let prefixes = ["model.module", "model", "module", ""]
-
     let encoder: GenEfficientNet
     let decoder: Decoder
 
-    init(_ root: DetectorWeights.Scope) throws {
-        let probe = "encoder.original_model.conv_stem.weight"
-        guard let prefix = Self.prefixes.first(where: { root[$0].contains(probe) }) else {
-            throw root.weights.fail("missing weight '\(probe)' (with or without the prefixes model. and module.)")
-        }
-        let w = root[prefix]
+    init(_ w: DetectorWeights.Scope) throws {
         encoder = try GenEfficientNet(w["encoder"]["original_model"])
         decoder = try Decoder(w["decoder"], features: encoder.blocks.map { $0.last?.outChannels ?? 0 },
                               head: encoder.convHead.outChannels)
@@ -30,7 +21,7 @@ struct NNET: Sendable {
     /// Keys of the published file the forward pass never reads: the encoder's final BatchNorm
     /// (NormalBae takes `conv_head`'s output before it) and BatchNorm's step counters.
     static func isUnused(_ key: String) -> Bool {
-        key.hasSuffix("num_batches_tracked") || key.contains("encoder.original_model.bn2.")
+        key.hasSuffix("num_batches_tracked") || key.hasPrefix("encoder.original_model.bn2.")
     }
 
     /// The normals `[1, h, w, 3]` (out_res1's first three channels) of an NHWC image

@@ -37,11 +37,17 @@ indirect enum PickleValue {
 
 final class PickleList {
     var items: [PickleValue] = []
+    /// How deep containers nest in it, and whether it sits inside another container (`PickleMachine`).
+    var depth = 1
+    var sealed = false
 }
 
 /// A dict in insertion order (Python's and `OrderedDict`'s), keyed by `str` or `int` keys.
 final class PickleDict {
     var items: [(key: String, value: PickleValue)] = []
+    /// How deep containers nest in it, and whether it sits inside another container (`PickleMachine`).
+    var depth = 1
+    var sealed = false
 
     subscript(key: String) -> PickleValue? { items.last { $0.key == key }?.value }
 }

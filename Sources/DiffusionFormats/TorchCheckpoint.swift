@@ -6,7 +6,8 @@ import Foundation
 /// the raw storages).
 ///
 /// The pickle runs in `PickleMachine` with `TorchUnpickler`'s policy: tensors
-/// (`torch._utils._rebuild_tensor_v2` over `torch.*Storage`), `collections.OrderedDict` and plain
+/// (`torch._utils._rebuild_tensor_v2`, or `_rebuild_tensor` as torch before 0.4 wrote them, over
+/// `torch.*Storage`), `collections.OrderedDict` and plain
 /// data only; any other global is an error naming it, and nothing is ever imported or called.
 /// The tensors are those of the state dict: the top-level dict, or its `state_dict` entry (A1111
 /// and Lightning checkpoints nest it), nested dicts flattened with `.` (an IP-Adapter `.bin`'s
@@ -38,8 +39,8 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
         let (root, storages) = try Self.isZip(file.bytes)
             ? Self.readZip(file.bytes, unpickler: unpickler, fail: fail)
             : Self.readLegacy(file.bytes, unpickler: unpickler, fail: fail)
-        var entries: [String: Entry] = [:]
-        try Self.collect(Self.stateDict(root), prefix: "", into: &entries, fail: fail)
+        var entries: [String: Entry] = [:], visited = Set<ObjectIdentifier>()
+        try Self.collect(Self.stateDict(root), prefix: "", into: &entries, visited: &visited, fail: fail)
         guard !entries.isEmpty else { throw fail("no tensors found (the checkpoint holds a \(root.kind))") }
         for (name, entry) in entries {
             try Self.validate(entry.view, storage: storages[entry.view.storage.key]) {
@@ -152,24 +153,35 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
     // MARK: the state dict
 
     /// The state dict of `root`: `root["state_dict"]` as long as there is one.
+    /// A `state_dict` that holds its own dict again ends the descent there (collect then refuses it).
     private static func stateDict(_ root: PickleValue) -> PickleValue {
-        var current = root
-        while case .dict(let dict) = current, let inner = dict["state_dict"], case .dict = inner { current = inner }
+        var current = root, seen = Set<ObjectIdentifier>()
+        while case .dict(let dict) = current, seen.insert(ObjectIdentifier(dict)).inserted,
+              let inner = dict["state_dict"], case .dict = inner {
+            current = inner
+        }
         return current
     }
 
-    /// Every tensor of `value` under `prefix`, nested dicts flattened with `.`.
+    /// Every tensor of `value` under `prefix`, nested dicts flattened with `.`. A dict reached a
+    /// second time (held under two keys) is refused: flattening it would take time exponential in
+    /// the file's size. (The pickle machine has refused dicts that hold themselves and limited the
+    /// nesting, so the recursion ends.)
     private static func collect(
-        _ value: PickleValue, prefix: String, into entries: inout [String: Entry], fail: (String) -> Error
+        _ value: PickleValue, prefix: String, into entries: inout [String: Entry], visited: inout Set<ObjectIdentifier>,
+        fail: (String) -> Error
     ) throws {
         guard case .dict(let dict) = value else { return }
+        guard visited.insert(ObjectIdentifier(dict)).inserted else {
+            throw fail("the dict at \"\(prefix.dropLast())\" is also held elsewhere in the checkpoint (or holds itself)")
+        }
         for (key, item) in dict.items {
             let name = prefix + key
             switch item {
             case .tensor(let view):
                 guard entries[name] == nil else { throw fail("two tensors are named \"\(name)\"") }
                 entries[name] = Entry(dtype: view.storage.dtype, shape: view.shape, view: view)
-            case .dict: try collect(item, prefix: name + ".", into: &entries, fail: fail)
+            case .dict: try collect(item, prefix: name + ".", into: &entries, visited: &visited, fail: fail)
             default: continue
             }
         }

@@ -11,6 +11,8 @@ final class TorchUnpickler {
 
     /// Callables by their `module.name`.
     private static let rebuildTensor = "torch._utils._rebuild_tensor_v2"
+    /// The form torch before 0.4 pickled tensors in (`_rebuild_tensor(storage, offset, size, stride)`).
+    private static let rebuildTensorV1 = "torch._utils._rebuild_tensor"
     private static let orderedDict = "collections.OrderedDict"
     private static let parameters: Set<String> = ["torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"]
 
@@ -26,7 +28,7 @@ final class TorchUnpickler {
 
     private func global(_ module: String, _ name: String) throws -> PickleValue {
         let full = "\(module).\(name)"
-        let allowed = full == Self.rebuildTensor || full == Self.orderedDict || Self.parameters.contains(full)
+        let allowed = full == Self.rebuildTensor || full == Self.rebuildTensorV1 || full == Self.orderedDict || Self.parameters.contains(full)
             || (module == "torch" && Self.storageTypes[name] != nil)
         guard allowed else {
             throw fail("the pickle names the global '\(full)', which is not allowed: a checkpoint may only hold "
@@ -40,7 +42,11 @@ final class TorchUnpickler {
         switch "\(module).\(name)" {
         case Self.orderedDict where arguments.isEmpty:
             return .dict(PickleDict())
+        case Self.orderedDict where arguments.count == 1:
+            return .dict(try dictionary(pairs: arguments[0]))
         case Self.rebuildTensor:
+            return .tensor(try tensor(arguments))
+        case Self.rebuildTensorV1 where arguments.count == 4:
             return .tensor(try tensor(arguments))
         case let full where Self.parameters.contains(full):
             guard case .tensor? = arguments.first else { throw fail("\(full) without a tensor") }
@@ -56,6 +62,27 @@ final class TorchUnpickler {
               let shape = integers(arguments[2]), let strides = integers(arguments[3]), shape.count == strides.count
         else { throw fail("_rebuild_tensor_v2 with arguments (\(arguments.map(\.kind).joined(separator: ", ")))") }
         return TorchTensor(storage: storage, offset: offset, shape: shape, strides: strides)
+    }
+
+    /// `OrderedDict([[key, value], ...])`: how Python 2 pickled an `OrderedDict` (a state dict of
+    /// torch before 1.0 saved from Python 2); keys must be `str` or `int`.
+    private func dictionary(pairs: PickleValue) throws -> PickleDict {
+        guard case .list(let list) = pairs else { throw fail("OrderedDict of a \(pairs.kind), not a list of pairs") }
+        let dict = PickleDict()
+        for item in list.items {
+            let pair: [PickleValue]
+            switch item {
+            case .list(let items): pair = items.items
+            case .tuple(let items): pair = items
+            default: throw fail("OrderedDict item of type \(item.kind), not a pair")
+            }
+            switch (pair.count, pair.first) {
+            case (2, .string(let key)?): dict.items.append((key, pair[1]))
+            case (2, .int(let key)?): dict.items.append((String(key), pair[1]))
+            default: throw fail("OrderedDict item of \(pair.count) values or a key of type \(pair.first?.kind ?? "none")")
+            }
+        }
+        return dict
     }
 
     private func integers(_ value: PickleValue) -> [Int]? {

@@ -34,6 +34,76 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
         #expect(try !checkpoint.weights(named: "model.bf16").isFloat16)
     }
 
+    /// Tensors pickled as torch before 0.4 pickled them (`_rebuild_tensor(storage, offset, size,
+    /// stride)`) in the legacy form, as generate_rebuild_v1.py writes them: the values set there.
+    @Test func readsTensorsOfTorchBefore04() throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("state_rebuild_v1.pt"))
+        #expect(checkpoint.names == ["bias", "weight", "weight_t"])
+        #expect(try checkpoint.tensor(named: "weight").scalars == [0, 1, 2, 3, 4, 5])
+        #expect(checkpoint.info("weight_t")?.shape == [3, 2])
+        #expect(try checkpoint.tensor(named: "weight_t").scalars == [0, 3, 1, 4, 2, 5])
+        #expect(checkpoint.info("bias")?.dtype == .f16)
+        #expect(try checkpoint.tensor(named: "bias").scalars == [0.5, -1, 2])
+    }
+
+    /// A state dict pickled as Python 2 pickled an `OrderedDict` (its items as one list of pairs,
+    /// an integer key among them), as generate_structures.py writes it: names in order, values set there.
+    @Test func readsPython2OrderedDicts() throws {
+        let checkpoint = try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("state_py2.pt"))
+        #expect(checkpoint.names == ["7", "bias", "weight"])
+        #expect(try checkpoint.tensor(named: "weight").scalars == [1, 2])
+        #expect(try checkpoint.tensor(named: "bias").scalars == [-3])
+        #expect(try checkpoint.tensor(named: "7").scalars == [0.25])
+    }
+
+    /// A dict that holds itself (under any key, or as its own `state_dict`), written by torch.save,
+    /// is refused as the pickle is read, before anything could walk it without end.
+    @Test(arguments: ["recursive.pt", "recursive_state_dict.pt"])
+    func refusesDictsHoldingThemselves(file: String) throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent(file))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("setitem on a dict at byte") && message.contains("already inside another container")
+                && message.contains(file), "\(message)")
+    }
+
+    /// One dict held under two keys is refused naming the second, instead of being flattened twice
+    /// (a chain of such dicts would take time exponential in the file's size).
+    @Test func refusesADictHeldTwice() throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("shared.pt"))
+        }
+        let message = error?.description ?? ""
+        #expect(message.contains("the dict at \"b\" is also held elsewhere") && message.contains("shared.pt"), "\(message)")
+    }
+
+    /// A tensor under 65 nested dicts (torch.save's deep.pt), past the reader's limit of 64 nested
+    /// containers, is refused as the pickle is read.
+    @Test func refusesDeepNesting() throws {
+        let error = #expect(throws: TorchCheckpointError.self) {
+            try TorchCheckpoint(contentsOf: checkpoints.appendingPathComponent("deep.pt"))
+        }
+        #expect(error?.description.contains("containers nested more than 64 deep") == true, "\(error?.description ?? "")")
+    }
+
+    /// A hostile legacy checkpoint whose object is 100,000 tuples nested one in the next (a byte
+    /// each: `EMPTY_TUPLE`, then `TUPLE1` again and again) is refused at the 64th level, where an
+    /// unbounded reader would overflow the stack freeing or walking it.
+    @Test func refusesATupleTowerWithoutOverflowingTheStack() throws {
+        let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
+        let version: [UInt8] = [0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E]  // 1001
+        let info: [UInt8] = [0x80, 0x02, 0x7D, 0x2E]  // {}
+        let tower: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tower-\(UUID().uuidString).pt")
+        try Data(magic + version + info + tower).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = #expect(throws: TorchCheckpointError.self) { try TorchCheckpoint(contentsOf: url) }
+        // Byte 91: after the 25 header bytes, PROTO (2 bytes) and EMPTY_TUPLE (the first level), the
+        // 64th TUPLE1, whose tuple would be the 65th level.
+        #expect(error?.description.contains("containers nested more than 64 deep at byte 91") == true, "\(error?.description ?? "")")
+    }
+
     /// `TensorFiles.open` reads pickled checkpoints under every extension people use.
     @Test(arguments: ["bin", "pth", "ckpt", "pt"])
     func opensByExtension(ext: String) throws {
@@ -70,7 +140,7 @@ private let checkpoints = goldens.deletingLastPathComponent().appendingPathCompo
     /// Truncations (every third length, and the last 64 one by one) and hundreds of random byte
     /// changes: each either opens and reads, or throws; none crashes (bounds are checked before
     /// every read).
-    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt"])
+    @Test(arguments: ["state.pt", "state_legacy.pt", "state_zip64.pt", "state_rebuild_v1.pt"])
     func survivesCorruption(file: String) throws {
         let original = try [UInt8](Data(contentsOf: checkpoints.appendingPathComponent(file)))
         let folder = try TemporaryFolder()
