@@ -65,6 +65,8 @@ class OpenVINOPipeline:
                  width, height, generator):
         """What `StableDiffusionControlNetPipeline.__call__` computes for one image with one ControlNet and one
         IP-Adapter (classifier-free guidance, ControlNet on every step), as floats in [0, 1]."""
+        if guidance_scale <= 1:
+            raise ValueError(f"guidance {guidance_scale}: the denoiser is converted for classifier-free guidance (> 1)")
         pipe = self.pipe
         prompt_embeds = torch.cat([self.encode_text(negative_prompt or ""), self.encode_text(prompt)])
         pixels = pipe.feature_extractor(ip_adapter_image, return_tensors="pt").pixel_values
