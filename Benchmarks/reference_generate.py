@@ -11,6 +11,14 @@ Loading and a warm-up generation at 64x64 in 1 step (`warmup_seconds`) come firs
 request's generation: text encoding, the image encoder, every step's ControlNet and UNet, the VAE
 decode. --width, --height and --steps override the request's, for quick checks.
 
+`--runtime openvino` runs the same generation in OpenVINO (PyPI `openvino`, Benchmarks/openvino_pipeline.py):
+a child process converts the text encoder, the image encoder, the UNet with the IP-Adapter's attention
+processors and the ControlNet (one denoiser model) and the VAE decoder at the request's static shapes;
+they are compiled with `INFERENCE_PRECISION_HINT` f32 on the same threads, and the pipeline's loop (same
+tokenizer, image processors, scheduler, seed) runs around them. Its warm-up is one step at the request's
+size; `warmup_seconds` includes the conversion, `convert_peak_rss_bytes` is its peak memory. `--save-image
+FILE.npy` from each runtime compares them: at 128x128 in 2 steps they are within 1e-5.
+
 `--write-shapes` instead writes the weight manifests (Benchmarks/<kind>/<name>.weights.json) of the ViT-H
 image encoder and, for SD1.5 and SDXL, the text encoder(s), the VAE and the IP-Adapter from their configs
 and the UNet's; and SDXL's ControlNet, config included (`diffuse-bench generate --family sd-xl`; the
@@ -31,7 +39,9 @@ from transformers import (CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, 
                           CLIPVisionConfig, CLIPVisionModelWithProjection)
 
 import diffusers.schedulers as schedulers
+import openvino_support
 from bench_support import HERE, config_path, print_result, read_config, state_shapes, write_config, write_shapes
+from openvino_pipeline import OpenVINOPipeline, save_networks
 
 FAMILY = "sd-1_5"
 
@@ -44,6 +54,9 @@ def main():
     parser.add_argument("--height", type=int)
     parser.add_argument("--steps", type=int)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runtime", choices=["torch", "openvino"], default="torch")
+    parser.add_argument("--save-image", help="write the image (floats in [0, 1]) to this .npy file")
+    parser.add_argument(openvino_support.CONVERT_FLAG, dest="convert_to", help=argparse.SUPPRESS)
     parser.add_argument("--write-shapes", action="store_true")
     args = parser.parse_args()
     if args.write_shapes:
@@ -56,51 +69,87 @@ def main():
     overrides = {"width": args.width, "height": args.height, "numInferenceSteps": args.steps}
     body.update({k: v for k, v in overrides.items() if v is not None})
     torch.set_num_threads(args.threads)
+    if args.convert_to:
+        return save_networks(load(args.models, body), body, conditioning_scale(body), args.convert_to)
 
     start = time.perf_counter()
-    pipe = load(args.models, body)
-    generate(pipe, {**body, "width": 64, "height": 64, "numInferenceSteps": 1})
+    if args.runtime == "openvino":
+        with openvino_support.ConvertedModels() as converted:
+            pipe = OpenVINOPipeline(load(args.models, body, networks=False), vae_scaling_factor(args.models, body),
+                                    converted, args.threads)
+        run, runtime, extra = pipe, openvino_support.version(), {"convert_peak_rss_bytes": converted.peak_rss_bytes}
+        warmup_body = {**body, "numInferenceSteps": 1}  # its shapes are static: the request's
+    else:
+        pipe = load(args.models, body)
+        run, runtime, extra = torch_pipeline(pipe, body), f"torch {torch.__version__}", {}
+        warmup_body = {**body, "width": 64, "height": 64, "numInferenceSteps": 1}
+    generate(run, warmup_body)
     warmup = time.perf_counter() - start
     start = time.perf_counter()
-    image = generate(pipe, body)
+    image = generate(run, body)
     seconds = time.perf_counter() - start
-    print_result(runtime=f"torch {torch.__version__}", width=body["width"], height=body["height"],
+    if args.save_image:
+        np.save(args.save_image, image)
+    print_result(runtime=runtime, width=body["width"], height=body["height"],
                  steps=body["numInferenceSteps"], guidance=body["guidance"],
                  scheduler=type(pipe.scheduler).__name__, threads=args.threads,
                  seconds=round(seconds, 3), warmup_seconds=round(warmup, 3),
-                 output_finite=bool(np.isfinite(image).all()), image_mean=round(float(np.mean(image * 255)), 2))
+                 output_finite=bool(np.isfinite(image).all()), image_mean=round(float(np.mean(image * 255)), 2), **extra)
 
 
-def load(models, body):
-    """The pipeline of the request's model, its one ControlNet and its IP-Adapter, in float32."""
-    modality = body["modality"].partition(":")[0]
-    controlnet = ControlNetModel.from_pretrained(os.path.join(models, "controlnets", FAMILY, modality),
-                                                 torch_dtype=torch.float32)
-    pipe = StableDiffusionControlNetPipeline.from_pretrained(
-        os.path.join(models, body["modelId"]), controlnet=controlnet, safety_checker=None,
-        requires_safety_checker=False, torch_dtype=torch.float32)
+def load(models, body, networks=True):
+    """The pipeline of the request's model, its one ControlNet and its IP-Adapter, in float32; with
+    `networks` False, the same pipeline without its networks (what runs around OpenVINO's)."""
+    folder = os.path.join(models, body["modelId"])
+    adapter = os.path.join(models, "ip-adapters", FAMILY, body.get("ipAdapterType", "style"))
+    if networks:
+        modality = body["modality"].partition(":")[0]
+        controlnet = ControlNetModel.from_pretrained(os.path.join(models, "controlnets", FAMILY, modality),
+                                                     torch_dtype=torch.float32)
+        pipe = StableDiffusionControlNetPipeline.from_pretrained(
+            folder, controlnet=controlnet, safety_checker=None, requires_safety_checker=False,
+            torch_dtype=torch.float32)
+        pipe.load_ip_adapter(adapter, subfolder="", weight_name="ip-adapter.safetensors")
+        pipe.set_ip_adapter_scale(body.get("ipAdapterScale", 0.9))
+        size = pipe.image_encoder.config.image_size
+    else:
+        none = dict.fromkeys(["text_encoder", "unet", "vae", "controlnet", "image_encoder"])
+        pipe = StableDiffusionControlNetPipeline.from_pretrained(
+            folder, **none, safety_checker=None, requires_safety_checker=False)
+        size = CLIPVisionConfig.from_pretrained(os.path.join(adapter, "image_encoder")).image_size
     pipe.set_progress_bar_config(disable=True)
     if "scheduler" in body:
         pipe.scheduler = getattr(schedulers, body["scheduler"]).from_config(pipe.scheduler.config)
-    adapter = os.path.join(models, "ip-adapters", FAMILY, body.get("ipAdapterType", "style"))
-    pipe.load_ip_adapter(adapter, subfolder="", weight_name="ip-adapter.safetensors")
     # CLIPImageProcessor's PIL implementation, as the pipeline goldens use (no torchvision needed).
-    size = pipe.image_encoder.config.image_size
     pipe.feature_extractor = CLIPImageProcessorPil(size=size, crop_size=size)
-    pipe.set_ip_adapter_scale(body.get("ipAdapterScale", 0.9))
     return pipe
 
 
-def generate(pipe, body):
+def vae_scaling_factor(models, body):
+    return AutoencoderKL.load_config(os.path.join(models, body["modelId"], "vae"))["scaling_factor"]
+
+
+def conditioning_scale(body):
+    """The ControlNet's scale: the request's `modality:scale`, 1 when not given."""
+    return float(body["modality"].partition(":")[2] or 1.0)
+
+
+def torch_pipeline(pipe, body):
+    """diffusers' pipeline called as OpenVINOPipeline is, returning its one image."""
+    def run(**arguments):
+        return pipe(**arguments, controlnet_conditioning_scale=conditioning_scale(body), num_images_per_prompt=1,
+                    output_type="np").images[0]
+    return run
+
+
+def generate(run, body):
     """The request's one image, as floats in [0, 1] (NaN stays visible)."""
-    scale = body["modality"].partition(":")[2]
     with torch.no_grad():
-        return pipe(
-            prompt=body["prompt"], negative_prompt=body.get("negativePrompt"), image=decode(body["controlImage"]),
-            controlnet_conditioning_scale=float(scale or 1.0), ip_adapter_image=decode(body["ipAdapterImages"][0]),
-            num_inference_steps=body["numInferenceSteps"], guidance_scale=body["guidance"],
-            width=body["width"], height=body["height"], num_images_per_prompt=1,
-            generator=torch.Generator("cpu").manual_seed(int(body["seed"])), output_type="np").images[0]
+        return run(prompt=body["prompt"], negative_prompt=body.get("negativePrompt"),
+                   image=decode(body["controlImage"]), ip_adapter_image=decode(body["ipAdapterImages"][0]),
+                   num_inference_steps=body["numInferenceSteps"], guidance_scale=body["guidance"],
+                   width=body["width"], height=body["height"],
+                   generator=torch.Generator("cpu").manual_seed(int(body["seed"])))
 
 
 def decode(data_url):

@@ -1,6 +1,6 @@
-"""Runs the same work in diffuse-bench and in PyTorch/diffusers (and for (a) in OpenVINO), back to
-back, and prints each run's time, diffuse's ratio to each and the peak resident memories (issue 8's
-side-by-side benchmark, with issue 20's OpenVINO column), after the CPU model.
+"""Runs the same work in diffuse-bench, in PyTorch/diffusers and in OpenVINO, back to back, and prints
+each run's time, diffuse's ratio to each and the peak resident memories (issue 8's side-by-side
+benchmark, with issue 20's OpenVINO column), after the CPU model.
 
     swift build -c release --product diffuse-bench
     /work/venv/bin/python Benchmarks/side_by_side.py [--only a,b,c,d] [--repeats 2]
@@ -15,12 +15,17 @@ Cases (random full-size weights, float32, the same thread count on both sides):
       under /tmp by `diffuse-bench generate --write-models` and deleted afterwards, unless --models
       names one already written.
 
-OpenVINO (PyPI `openvino`, skipped when not installed) runs the same random UNet converted with
+OpenVINO (PyPI `openvino`, skipped when not installed) runs the same random networks converted with
 `openvino.convert_model` at static shapes, float32 (`INFERENCE_PRECISION_HINT` f32), on the same
-threads (`reference_unet.py --runtime openvino`); its conversion needs about 3x the model's memory,
-so only (a) has it.
+threads: `reference_unet.py --runtime openvino` for (a)-(c) (with (b)'s ControlNet and UNet as one
+model), `reference_generate.py --runtime openvino` for (d) (its four networks, diffusers' loop around
+them). A child process converts and exits before the timed process compiles, so neither holds two
+copies of the weights; a case's OpenVINO run is skipped, with the reason printed, when the machine's
+available memory is below its conversion's peak plus a margin (OPENVINO_MEMORY_GIB; (c) needs 14 GiB).
+The OpenVINO RSS column is the timed process's peak, which includes the converted weights' mapped
+file (reclaimable page cache, about the model's size); "conv RSS" is the conversion's.
 
-The runtimes alternate (diffuse, PyTorch, OpenVINO, diffuse, ...) so both see the same machine load; a
+The runtimes alternate (diffuse, PyTorch, OpenVINO, diffuse, ...) so all three see the same machine load; a
 shared machine's load changes from minute to minute, so compare the ratios, not the seconds.
 --quick runs every case at 128x128 (and (d) in 2 steps) to check the plumbing: not a measurement.
 """
@@ -45,7 +50,10 @@ CASES = {
     "d": ("SD1.5 + CN + IP-Adapter, 20 steps", "generate", "reference_generate.py", {}),
 }
 QUICK = {"--width": "128", "--height": "128"}
-OPENVINO_CASES = {"a"}
+# GiB of MemAvailable a case's OpenVINO run needs at full size: its conversion's peak (at 128x128: a 4.4,
+# b 5.8, c 11.0, d 9.7; b's is 8.7 at 512x512, the trace's activations adding 2.9; Docs/PERFORMANCE.md)
+# with the activations at full size, plus 2 GiB for other jobs' growth.
+OPENVINO_MEMORY_GIB = {"a": 9, "b": 11, "c": 14, "d": 14}
 
 
 def last_json(command):
@@ -69,7 +77,7 @@ def commands(key, bench, models, quick, openvino):
         flags = {**flags, "--models": models, **({"--steps": "2"} if quick else {})}
     torch = [sys.executable, os.path.join(HERE, script)] + arguments(flags)
     return ([bench, subcommand] + arguments(flags), torch,
-            torch + ["--runtime", "openvino"] if openvino and key in OPENVINO_CASES else None)
+            torch + ["--runtime", "openvino"] if openvino else None)
 
 
 def cpu_model():
@@ -78,6 +86,16 @@ def cpu_model():
         first = f.read().split("\n\n")[0]
     fields = {name.strip(): value.strip() for name, value in (line.split(":", 1) for line in first.splitlines() if ":" in line)}
     return f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+
+
+def memory_to_spare(key):
+    """None when the machine has the memory case `key`'s OpenVINO run needs, or why it is skipped."""
+    with open("/proc/meminfo") as f:
+        available = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable")) / 2**20
+    needed = OPENVINO_MEMORY_GIB[key]
+    if available >= needed:
+        return None
+    return f"({key}) OpenVINO skipped: {available:.1f} GiB available, its conversion needs {needed} GiB"
 
 
 def write_models(bench, args):
@@ -109,21 +127,25 @@ def main():
         if args.quick:
             print("quick: every case at 128x128, (d) in 2 steps; not a measurement")
         print(f"{'case':<42} {'diffuse s':>10} {'PyTorch s':>10} {'ratio':>6} {'OpenVINO s':>10} {'ratio':>6} "
-              f"{'diffuse RSS':>12} {'PyTorch RSS':>12} {'OpenVINO RSS':>12}")
+              f"{'diffuse RSS':>12} {'PyTorch RSS':>12} {'OpenVINO RSS':>12} {'conv RSS':>12}")
         blas = None
         for key in keys:
             ours_command, torch_command, openvino_command = commands(key, args.bench, models, args.quick, openvino)
             for _ in range(args.repeats):
                 ours, torch = last_json(ours_command), last_json(torch_command)
-                ov = last_json(openvino_command) if openvino_command else None
+                skipped = memory_to_spare(key) if openvino_command else None
+                if skipped:
+                    print(skipped, flush=True)
+                ov = last_json(openvino_command) if openvino_command and not skipped else None
                 if blas is None:
                     blas = ours.get("blas_library")
                     print(f"diffuse's BLAS: {blas}")
-                gib = lambda result: f"{result['peak_rss_bytes'] / 2**30:>10.2f} G"
+                gib = lambda result, field="peak_rss_bytes": f"{result[field] / 2**30:>10.2f} G"
                 print(f"({key}) {CASES[key][0]:<38} {ours['seconds']:>10.2f} {torch['seconds']:>10.2f} "
                       f"{ours['seconds'] / torch['seconds']:>6.2f} "
                       + (f"{ov['seconds']:>10.2f} {ours['seconds'] / ov['seconds']:>6.2f} " if ov else f"{'-':>10} {'-':>6} ")
-                      + f"{gib(ours)} {gib(torch)} {gib(ov) if ov else '-':>12}", flush=True)
+                      + f"{gib(ours)} {gib(torch)} {gib(ov) if ov else '-':>12} "
+                      + f"{gib(ov, 'convert_peak_rss_bytes') if ov else '-':>12}", flush=True)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
