@@ -152,12 +152,11 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
 
     // MARK: the state dict
 
-    /// The state dict of `root`: `root["state_dict"]` as long as there is one.
-    /// A `state_dict` that holds its own dict again ends the descent there (collect then refuses it).
+    /// The state dict of `root`: `root["state_dict"]` as long as there is one. (The pickle machine
+    /// builds no dict that holds itself, so the descent ends.)
     private static func stateDict(_ root: PickleValue) -> PickleValue {
-        var current = root, seen = Set<ObjectIdentifier>()
-        while case .dict(let dict) = current, seen.insert(ObjectIdentifier(dict)).inserted,
-              let inner = dict["state_dict"], case .dict = inner {
+        var current = root
+        while case .dict(let dict) = current, let inner = dict["state_dict"], case .dict = inner {
             current = inner
         }
         return current
@@ -173,7 +172,7 @@ public final class TorchCheckpoint: TensorFile, @unchecked Sendable {
     ) throws {
         guard case .dict(let dict) = value else { return }
         guard visited.insert(ObjectIdentifier(dict)).inserted else {
-            throw fail("the dict at \"\(prefix.dropLast())\" is also held elsewhere in the checkpoint (or holds itself)")
+            throw fail("the dict at \"\(prefix.dropLast())\" is also held elsewhere in the checkpoint")
         }
         for (key, item) in dict.items {
             let name = prefix + key
