@@ -49,13 +49,16 @@ def version():
     return f"openvino {openvino.__version__}"
 
 
-def save(module, inputs, path):
-    """Converts `module` traced on the tensors `inputs`, at their shapes, and saves it as IR at `path`
-    (a .xml beside its .bin) with float32 weights."""
+def save(module, inputs, path, example=None):
+    """Converts `module` at the shapes of the tensors `inputs` and saves it as IR at `path` (a .xml beside
+    its .bin) with float32 weights. The trace runs on `example` when given: the same inputs at a smaller
+    size, since the converter holds on to a full-size trace's activations (SDXL's at 1024x1024 took the
+    conversion past 22 GiB); the IR is then fixed to the full shapes, which OpenVINO propagates."""
     import openvino
 
     with torch.no_grad():
-        model = openvino.convert_model(module, example_input=tuple(inputs), input=[tuple(x.shape) for x in inputs])
+        model = openvino.convert_model(module, example_input=tuple(example or inputs),
+                                       input=[tuple(x.shape) for x in inputs])
     openvino.save_model(model, path, compress_to_fp16=False)
 
 

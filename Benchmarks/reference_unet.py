@@ -57,7 +57,8 @@ def main():
         if denoiser is None:
             return
         if args.convert_to:
-            return openvino_support.save(denoiser, inputs, f"{args.convert_to}/denoiser.xml")
+            return openvino_support.save(denoiser, inputs, f"{args.convert_to}/denoiser.xml",
+                                         example=random_inputs(config, argparse.Namespace(**{**vars(args), **TRACE_SIZE})))
         forward, runtime, extra = (lambda: denoiser(*inputs)), f"torch {torch.__version__}", {}
     with torch.no_grad():
         forward()
@@ -69,6 +70,11 @@ def main():
     print_result(runtime=runtime, family=args.family, width=args.width, height=args.height,
                  batch=args.batch, controlnet=args.controlnet, threads=args.threads, seconds=round(seconds, 3),
                  output_finite=bool(torch.isfinite(output).all()), **extra)
+
+
+# The size the OpenVINO conversion traces at (openvino_support.save): the smallest every family's UNet
+# takes (its latent halves three times at most), whatever size is converted.
+TRACE_SIZE = {"width": 64, "height": 64}
 
 
 def make_denoiser(config, args):
