@@ -9,12 +9,10 @@ import Foundation
 /// - the 3x3 convolution at the SD1.5 UNet's shapes by each algorithm: Winograd F(2x2) and F(4x4),
 ///   the direct SIMD kernel, and the patch matrix (im2col + sgemm, the textbook way on BLAS); a
 ///   chosen layer runs F(4x4), F(2x2) or the patch matrix by the input's tile count;
-/// - attention at SD1.5's and SDXL's shapes; and the FMA peak (`PeakBenchmark`);
-/// - the linear layers' product (`BLAS.product`, float16 weights with a bias) at SDXL's shapes:
-///   Diffuse's own against OpenBLAS's, alternating.
+/// - attention at SD1.5's and SDXL's shapes; and the FMA peak (`PeakBenchmark`).
 struct OpsBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ops", abstract: "Time sgemm, the 3x3 convolution, attention and the linear product at SD1.5/SDXL shapes (GFLOP/s).")
+        commandName: "ops", abstract: "Time sgemm, the 3x3 convolution and attention at SD1.5/SDXL shapes (GFLOP/s).")
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -22,14 +20,14 @@ struct OpsBenchmark: ParsableCommand {
     @Option(help: "Timed repetitions per measurement; the best is reported.")
     var repeats = 5
 
-    @Option(help: "Which kernels to time, comma-separated: sgemm, conv, attention, linear (default: all).")
-    var only = "sgemm,conv,attention,linear"
+    @Option(help: "Which kernels to time, comma-separated: sgemm, conv, attention (default: all).")
+    var only = "sgemm,conv,attention"
 
     func run() throws {
         if let threads { Parallel.threadCount = threads }
         let kinds = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        guard kinds.isSubset(of: ["sgemm", "conv", "attention", "linear"]) else {
-            throw ValidationError("--only: expected some of sgemm, conv, attention, linear, got \(only)")
+        guard kinds.isSubset(of: ["sgemm", "conv", "attention"]) else {
+            throw ValidationError("--only: expected some of sgemm, conv, attention, got \(only)")
         }
         var results: [[String: Double]] = []
         Machine.announce()
@@ -54,14 +52,6 @@ struct OpsBenchmark: ParsableCommand {
         for (queries, keys, width, heads) in [(4096, 4096, 320, 8), (4096, 4096, 640, 10), (1024, 1024, 1280, 20), (4096, 77, 640, 10)] where kinds.contains("attention") {
             results.append(benchmarkAttention(queries: queries, keys: keys, width: width, heads: heads, batch: 2))
         }
-        // SDXL's linear layers at 1024x1024, batch 2 (rows x in -> out): the attention projections
-        // and feed-forwards of its two attention levels, the 1x1 convolutions around them, and the
-        // cross-attention's keys and values over 77 text tokens.
-        let linearShapes = [(2048, 1280, 1280), (2048, 1280, 10240), (2048, 5120, 1280), (8192, 640, 640), (8192, 640, 5120),
-                            (8192, 2560, 640), (8192, 320, 320), (8192, 320, 2560), (8192, 1280, 320), (154, 2048, 1280)]
-        for (rows, inputs, outputs) in linearShapes where kinds.contains("linear") {
-            results.append(benchmarkLinear(rows: rows, inputs: inputs, outputs: outputs))
-        }
         let json = try JSONSerialization.data(withJSONObject: Machine.fields.merging(["ops": results]) { _, ops in ops }, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }
@@ -82,47 +72,6 @@ struct OpsBenchmark: ParsableCommand {
         print(line)
         return ["m": Double(m), "n": Double(n), "k": Double(k), "core_gflops": flops / core / 1e9,
                 "blas_gflops": flops / direct / 1e9]
-    }
-
-    /// Each kernel's best wall time and best process CPU time of `repeats` runs, the two
-    /// alternating three times so a change of load touches both. The CPU rate (GFLOP per
-    /// CPU-second, waiting threads' spinning included) moves far less than the wall rate when
-    /// other jobs share the cores.
-    private func benchmarkLinear(rows: Int, inputs: Int, outputs: Int) -> [String: Double] {
-        let x = Tensor.pseudoRandom([rows, inputs], seed: 1), bias = Tensor.pseudoRandom([outputs], seed: 3)
-        let weight = Tensor.pseudoRandom([outputs, inputs], seed: 2).withUnsafeBufferPointer { values in
-            let halves = values.map { Float16($0) }
-            return halves.withUnsafeBytes { WeightArray(float16Bytes: $0, shape: [outputs, inputs]) }
-        }
-        let y = Tensor(shape: [rows, outputs])
-        let flops = 2.0 * Double(rows * inputs * outputs)
-        var wall: [BLAS.ProductKernel: Double] = [.diffuse: .infinity, .openBLAS: .infinity]
-        var cpu = wall
-        for _ in 0..<3 {
-            for kernel in [BLAS.ProductKernel.diffuse, .openBLAS] {
-                BLAS.product(x.storage.pointer, rows: rows, weight: weight, bias: bias, into: y.storage.pointer, kernel: kernel)
-                for _ in 0..<max(1, repeats) {
-                    let (startWall, startCPU) = (DispatchTime.now().uptimeNanoseconds, processCPUSeconds())
-                    BLAS.product(x.storage.pointer, rows: rows, weight: weight, bias: bias, into: y.storage.pointer, kernel: kernel)
-                    cpu[kernel] = min(cpu[kernel]!, processCPUSeconds() - startCPU)
-                    wall[kernel] = min(wall[kernel]!, Double(DispatchTime.now().uptimeNanoseconds - startWall) / 1e9)
-                }
-            }
-        }
-        let (own, openBLAS) = (wall[.diffuse]!, wall[.openBLAS]!)
-        let (ownCPU, openBLASCPU) = (cpu[.diffuse]!, cpu[.openBLAS]!)
-        print(String(format: "linear %5d x %5d -> %5d (f16, bias)   diffuse %6.1f GFLOP/s (%6.1f per CPU-s)   OpenBLAS %6.1f (%6.1f)   ratio %.3f (%.3f)",
-                     rows, inputs, outputs, flops / own / 1e9, flops / ownCPU / 1e9, flops / openBLAS / 1e9,
-                     flops / openBLASCPU / 1e9, openBLAS / own, openBLASCPU / ownCPU))
-        return ["rows": Double(rows), "inputs": Double(inputs), "outputs": Double(outputs),
-                "diffuse_gflops": flops / own / 1e9, "openblas_gflops": flops / openBLAS / 1e9,
-                "diffuse_gflops_per_cpu_second": flops / ownCPU / 1e9, "openblas_gflops_per_cpu_second": flops / openBLASCPU / 1e9]
-    }
-
-    private func processCPUSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     private func benchmarkConvolution(channels: Int, side: Int, batch: Int) -> [String: Double] {

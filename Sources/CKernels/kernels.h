@@ -2,8 +2,7 @@
 // inside its target pragma after defining CK_ISA (its name), CK_LANES (floats per vector), the
 // product's register tile: CK_TILE_ROWS rows of CK_TILE_VECTORS vectors, and CK_NARROW for a
 // 16-column tile of the same rows when the wide one spans two panels; and the direct
-// convolution's: CK_DIRECT_ROWS pixels of CK_DIRECT_VECTORS vectors (one or two panels); and the
-// linear product's (gemm.h): CK_GEMM_ROWS rows of CK_GEMM_VECTORS vectors.
+// convolution's: CK_DIRECT_ROWS pixels of CK_DIRECT_VECTORS vectors (one or two panels).
 #include <math.h>
 #include <stddef.h>
 
@@ -387,7 +386,6 @@ static void panel_product(
 }
 
 #include "winograd.h"
-#include "gemm.h"
 
 #define DIRECT_NAME direct_wide
 #define DIRECT_VECTORS CK_DIRECT_VECTORS
@@ -439,11 +437,6 @@ const ckernels_table CK_TABLE(CK_ISA) = {
     .winograd_weights = winograd_weights,
     .winograd_input = winograd_input,
     .winograd_output = winograd_output,
-    .gemm_rows = CK_GEMM_ROWS,
-    .gemm_columns = GEMM_COLUMNS,
-    .gemm_row_block = GEMM_ROW_BLOCK,
-    .gemm_pack_b = gemm_pack_b,
-    .gemm_block = gemm_block,
     .lanes = CK_LANES,
     .fma_chains = fma_chains,
     .sobel_row = sobel_row,

@@ -1,8 +1,7 @@
 // AVX-512: 16 lanes, a 14 x 32 tile (two panels) in 28 of the 32 zmm registers, and a 14 x 16
 // one for a last single panel (SD1.5's 40-wide heads pad to 48 columns: 32 + 16). The direct
 // convolution's tile is 8 pixels x 32 channels: its pixels' row pointers change with each kernel
-// tap, and 8 fit the general registers where 14 would not. The linear product's tile is 12 x 32
-// (24 registers), measured beside 14 x 32 (Docs/PERFORMANCE.md).
+// tap, and 8 fit the general registers where 14 would not.
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))), apply_to = function)
 #define CK_ISA avx512
@@ -12,8 +11,6 @@
 #define CK_NARROW
 #define CK_DIRECT_ROWS 8
 #define CK_DIRECT_VECTORS 2
-#define CK_GEMM_ROWS 12
-#define CK_GEMM_VECTORS 2
 #include "kernels.h"
 #pragma clang attribute pop
 #endif

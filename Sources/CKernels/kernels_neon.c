@@ -1,5 +1,5 @@
 // NEON (arm64's baseline, so no target pragma): 4 lanes, a 6 x 16 tile in 24 of the 32 registers
-// (products, linear product and direct convolution).
+// (products and direct convolution).
 #if defined(__aarch64__)
 #define CK_ISA neon
 #define CK_LANES 4
@@ -7,7 +7,5 @@
 #define CK_TILE_VECTORS 4
 #define CK_DIRECT_ROWS 6
 #define CK_DIRECT_VECTORS 4
-#define CK_GEMM_ROWS 6
-#define CK_GEMM_VECTORS 4
 #include "kernels.h"
 #endif

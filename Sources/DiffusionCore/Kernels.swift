@@ -142,31 +142,6 @@ public struct Kernels: @unchecked Sendable {
             side, m, positionStride, bias, count, out, pixels.rows, pixels.columns, pixels.rowStride, pixels.pixelStride)
     }
 
-    /// Rows and columns of the linear product's register tile, and the rows it packs at a time
-    /// (`ckernels_table.gemm_block`).
-    var gemmRows: Int { table.pointee.gemm_rows }
-    var gemmColumns: Int { table.pointee.gemm_columns }
-    var gemmRowBlock: Int { table.pointee.gemm_row_block }
-
-    /// Packs weight rows `n0 ..< n0 + columns` at depth `k0 ..< k0 + depth`, transposed, into
-    /// panels of `gemmColumns` columns (`ckernels_table.gemm_pack_b`).
-    func gemmPackB(
-        _ w: UnsafeRawPointer, half: Bool, ldw: Int, k0: Int, depth: Int, n0: Int, columns: Int,
-        into packed: UnsafeMutablePointer<Float>
-    ) {
-        table.pointee.gemm_pack_b(w, half, ldw, k0, depth, n0, columns, packed)
-    }
-
-    /// `c = a x packedB + (c when accumulating, else bias or 0)` for `rows` rows
-    /// (`ckernels_table.gemm_block`); `scratch` holds `gemmRowBlock x depth` floats.
-    func gemmBlock(
-        _ a: UnsafePointer<Float>, lda: Int, rows: Int, _ packedB: UnsafePointer<Float>, depth: Int, columns: Int,
-        bias: UnsafePointer<Float>?, accumulating: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        scratch: UnsafeMutablePointer<Float>
-    ) {
-        table.pointee.gemm_block(a, lda, rows, packedB, depth, columns, bias, accumulating, c, ldc, scratch)
-    }
-
     /// One row of canny's gradient (`ckernels_table.sobel_row`): from interleaved RGB rows above,
     /// at and below it, per pixel the Sobel dx, dy and |dx| + |dy| of the channel of largest norm.
     /// `scratch` holds 3 (width + 2) values.

@@ -85,29 +85,9 @@ public struct Linear: Sendable {
 }
 
 extension BLAS {
-    /// Which code computes `product`.
-    public enum ProductKernel: Sendable {
-        /// Diffuse's own (`Gemm`): the weight read as it rests, the bias added as it stores.
-        case diffuse
-        /// OpenBLAS's `cblas_sgemm` on the widened weight over the bias rows.
-        case openBLAS
-    }
-
     /// `out[rows, out] = a[rows, in] x W^T (+ bias)` for a PyTorch-layout `[out, in]` weight: the
-    /// product of a linear layer and of a 1x1 convolution. By default Diffuse's own product, and
-    /// OpenBLAS for fewer rows than one block of its packed rows, where the tile would mostly
-    /// compute padding (Docs/PERFORMANCE.md, "Which sgemm runs").
-    public static func product(
-        _ a: UnsafePointer<Float>, rows: Int, weight: WeightArray, bias: Tensor?, into out: UnsafeMutablePointer<Float>,
-        kernel: ProductKernel? = nil
-    ) {
-        switch kernel ?? (rows >= Kernels.current.gemmRowBlock ? .diffuse : .openBLAS) {
-        case .diffuse: Gemm.product(a, rows: rows, weight: weight, bias: bias?.storage.pointer, into: out)
-        case .openBLAS: openBLASProduct(a, rows: rows, weight: weight, bias: bias, into: out)
-        }
-    }
-
-    private static func openBLASProduct(
+    /// product of a linear layer and of a 1x1 convolution.
+    static func product(
         _ a: UnsafePointer<Float>, rows: Int, weight: WeightArray, bias: Tensor?, into out: UnsafeMutablePointer<Float>
     ) {
         let (outputs, inputs) = (weight.shape[0], weight.shape[1])

@@ -114,27 +114,6 @@ typedef struct {
         long side, const float *_Nonnull m, long position_stride, const float *_Nullable bias, long count,
         float *_Nonnull out, long rows, long columns, long row_stride, long pixel_stride);
 
-    /// Rows and columns of the linear product's register tile (`gemm_block`), and the rows it packs
-    /// at a time: the activation scratch holds `gemm_row_block x depth` floats.
-    long gemm_rows;
-    long gemm_columns;
-    long gemm_row_block;
-
-    /// Packs rows `n0 ..< n0 + columns` of a row-major weight `w` (`ldw` elements apart; float16
-    /// when `half`, little-endian at any alignment) at depth `k0 ..< k0 + depth`, transposed, into
-    /// `packed` as panels of `gemm_columns` columns, `packed[p][k][0 ..< gemm_columns]`, columns
-    /// past `columns` zero. Panels are `depth x gemm_columns` floats, so threads can pack disjoint
-    /// panel ranges of one block.
-    void (*_Nonnull gemm_pack_b)(
-        const void *_Nonnull w, bool half, long ldw, long k0, long depth, long n0, long columns, float *_Nonnull packed);
-
-    /// `c[r][j] = sum_k a[r][k] b[k][j] + (c[r][j] when accumulate, else bias[j] or 0)` for `rows`
-    /// rows of `a` (`lda` apart), `depth` deep, and `columns` columns of a block `packed_b` from
-    /// `gemm_pack_b`; `c` rows `ldc` apart; `scratch` holds `gemm_row_block x depth` floats.
-    void (*_Nonnull gemm_block)(
-        const float *_Nonnull a, long lda, long rows, const float *_Nonnull packed_b, long depth, long columns,
-        const float *_Nullable bias, bool accumulate, float *_Nonnull c, long ldc, float *_Nonnull scratch);
-
     /// Floats per vector.
     long lanes;
 
